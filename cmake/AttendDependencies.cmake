@@ -1,0 +1,17 @@
+# Dependencies, all from Debian packages (scripts/install-deps.sh installs them).
+find_package(OpenMP REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json REQUIRED)
+
+# OpenBLAS built with OpenMP (libopenblas0-openmp), so BLAS and attend share one thread pool. Debian installs it
+# beside the pthread build; we link it by path and put its folder on the RUNPATH so the loader picks it over
+# whatever the libopenblas.so.0 alternative points to.
+set(ATTEND_OPENBLAS_DIR "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp" CACHE PATH "OpenBLAS (OpenMP build) folder")
+find_library(ATTEND_OPENBLAS_LIBRARY NAMES openblas PATHS ${ATTEND_OPENBLAS_DIR} NO_DEFAULT_PATH)
+find_path(ATTEND_CBLAS_INCLUDE cblas.h PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+if(NOT ATTEND_OPENBLAS_LIBRARY OR NOT ATTEND_CBLAS_INCLUDE)
+  message(FATAL_ERROR "OpenBLAS (OpenMP build) not found in ${ATTEND_OPENBLAS_DIR}: run `make deps` "
+                      "(installs libopenblas-openmp-dev)")
+endif()
+list(APPEND CMAKE_BUILD_RPATH ${ATTEND_OPENBLAS_DIR})
+set(CMAKE_INSTALL_RPATH "${ATTEND_OPENBLAS_DIR};${CMAKE_INSTALL_FULL_LIBDIR}")

@@ -1,0 +1,92 @@
+#include "attend/tensor/elementwise.hpp"
+
+#include <cmath>
+
+#include "attend/tensor/map.hpp"
+
+namespace attend {
+
+Tensor add(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x + y; }, "add"); }
+Tensor sub(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x - y; }, "sub"); }
+Tensor mul(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x * y; }, "mul"); }
+Tensor div(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x / y; }, "div"); }
+Tensor pow(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return std::pow(x, y); }, "pow"); }
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return map(a, b, [](auto x, auto y) { return x > y || std::isnan(x) ? x : y; }, "maximum");
+}
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return map(a, b, [](auto x, auto y) { return x < y || std::isnan(x) ? x : y; }, "minimum");
+}
+
+Tensor add(const Tensor& a, double s) {
+  return map(a, [s](auto x) { return static_cast<decltype(x)>(x + s); }, "add");
+}
+Tensor mul(const Tensor& a, double s) {
+  return map(a, [s](auto x) { return static_cast<decltype(x)>(x * s); }, "mul");
+}
+Tensor pow(const Tensor& a, double e) {
+  return map(a, [e](auto x) { return static_cast<decltype(x)>(std::pow(x, static_cast<decltype(x)>(e))); }, "pow");
+}
+
+Tensor neg(const Tensor& x) { return map(x, [](auto v) { return -v; }, "neg"); }
+Tensor exp(const Tensor& x) { return map(x, [](auto v) { return std::exp(v); }, "exp"); }
+Tensor log(const Tensor& x) { return map(x, [](auto v) { return std::log(v); }, "log"); }
+Tensor sqrt(const Tensor& x) { return map(x, [](auto v) { return std::sqrt(v); }, "sqrt"); }
+Tensor rsqrt(const Tensor& x) {
+  return map(x, [](auto v) { return static_cast<decltype(v)>(1) / std::sqrt(v); }, "rsqrt");
+}
+Tensor abs(const Tensor& x) { return map(x, [](auto v) { return std::abs(v); }, "abs"); }
+Tensor tanh(const Tensor& x) { return map(x, [](auto v) { return std::tanh(v); }, "tanh"); }
+Tensor sigmoid(const Tensor& x) {
+  return map(x, [](auto v) {
+    using T = decltype(v);
+    // Split by sign so exp never overflows.
+    if (v >= 0) return static_cast<T>(1) / (static_cast<T>(1) + std::exp(-v));
+    const T e = std::exp(v);
+    return e / (static_cast<T>(1) + e);
+  }, "sigmoid");
+}
+Tensor relu(const Tensor& x) {
+  return map(x, [](auto v) { return v > 0 ? v : static_cast<decltype(v)>(0); }, "relu");
+}
+Tensor gelu(const Tensor& x) {
+  return map(x, [](auto v) {
+    using T = decltype(v);
+    return static_cast<T>(0.5) * v * (static_cast<T>(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
+  }, "gelu");
+}
+
+namespace {
+
+template <class F>
+Tensor compare(const Tensor& a, const Tensor& b, F relation, const char* op) {
+  // Computed in the operands' dtype, then narrowed to u8.
+  return map(a, b, [relation](auto x, auto y) { return static_cast<decltype(x)>(relation(x, y) ? 1 : 0); }, op)
+      .to(DType::u8);
+}
+
+}  // namespace
+
+Tensor gt(const Tensor& a, const Tensor& b) { return compare(a, b, [](auto x, auto y) { return x > y; }, "gt"); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare(a, b, [](auto x, auto y) { return x < y; }, "lt"); }
+Tensor eq(const Tensor& a, const Tensor& b) { return compare(a, b, [](auto x, auto y) { return x == y; }, "eq"); }
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  ATTEND_CHECK(cond.dtype() == DType::u8, "where: cond must be u8 (a bool mask), got {} with shape {}",
+               dtype_name(cond.dtype()), shape_str(cond.shape()));
+  return map(cond.to(a.dtype()), a, b, [](auto c, auto x, auto y) { return c != 0 ? x : y; }, "where");
+}
+
+bool all_finite(const Tensor& x) {
+  if (!is_floating(x.dtype())) return true;
+  const Tensor flags = map(x, [](auto v) { return static_cast<decltype(v)>(std::isfinite(v) ? 0 : 1); }, "all_finite");
+  return dispatch_floating(flags.dtype(), "all_finite", [&](auto tag) {
+    const auto* p = flags.data<decltype(tag)>();
+    for (int64_t i = 0; i < flags.numel(); ++i) {
+      if (p[i] != 0) return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace attend
