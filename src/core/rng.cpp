@@ -38,28 +38,52 @@ double unit_from_words(uint32_t hi, uint32_t lo, bool wide) {
   return static_cast<double>(bits & ((uint64_t{1} << 53) - 1)) * (1.0 / 9007199254740992.0);
 }
 
-template <class T>
-void fill_uniform_impl(Rng& rng, T* out, int64_t n, double lo, double hi) {
-  constexpr bool kWide = sizeof(T) == 8;
-  const uint64_t first = rng.advance(static_cast<uint64_t>(n) * (kWide ? 2 : 1));
-  for (int64_t i = 0; i < n; ++i) {
-    const uint64_t at = first + static_cast<uint64_t>(i) * (kWide ? 2 : 1);
-    const double u = unit_from_words(rng.word_at(at), kWide ? rng.word_at(at + 1) : 0, kWide);
-    out[i] = static_cast<T>(lo + (hi - lo) * u);
+// Calls f(i, word) for the words at indices [first, first + count) of this (seed, stream), one Philox block per
+// four words.
+template <class F>
+void for_each_word(const Rng& rng, uint64_t first, uint64_t count, F&& f) {
+  const std::array<uint32_t, 2> key{static_cast<uint32_t>(rng.seed()), static_cast<uint32_t>(rng.seed() >> 32)};
+  uint64_t i = 0;
+  while (i < count) {
+    const uint64_t index = first + i;
+    const uint64_t block = index / 4;
+    const auto words = philox4x32(key, {static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32),
+                                        static_cast<uint32_t>(rng.stream()), static_cast<uint32_t>(rng.stream() >> 32)});
+    for (uint64_t lane = index % 4; lane < 4 && i < count; ++lane, ++i) f(i, words[lane]);
   }
 }
 
 template <class T>
+void fill_uniform_impl(Rng& rng, T* out, int64_t n, double lo, double hi) {
+  // float: one word per value (24 bits); double: two words per value (53 bits).
+  constexpr uint64_t kWords = sizeof(T) == 8 ? 2 : 1;
+  const uint64_t first = rng.advance(static_cast<uint64_t>(n) * kWords);
+  uint32_t hi_word = 0;
+  for_each_word(rng, first, static_cast<uint64_t>(n) * kWords, [&](uint64_t i, uint32_t w) {
+    if (kWords == 2 && i % 2 == 0) {
+      hi_word = w;
+      return;
+    }
+    const double u = kWords == 2 ? unit_from_words(hi_word, w, true) : unit_from_words(w, 0, false);
+    out[i / kWords] = static_cast<T>(lo + (hi - lo) * u);
+  });
+}
+
+template <class T>
 void fill_normal_impl(Rng& rng, T* out, int64_t n, double mean, double stddev) {
-  // Each output uses two words (u1, u2) of its own index, so element i is independent of n.
+  // Each output uses two words (u1, u2) of its own indices, so element i is independent of n.
   const uint64_t first = rng.advance(static_cast<uint64_t>(n) * 2);
-  for (int64_t i = 0; i < n; ++i) {
-    const uint64_t at = first + static_cast<uint64_t>(i) * 2;
-    const double u1 = (static_cast<double>(rng.word_at(at)) + 1.0) * (1.0 / 4294967297.0);  // (0, 1)
-    const double u2 = static_cast<double>(rng.word_at(at + 1)) * (1.0 / 4294967296.0);      // [0, 1)
+  uint32_t w1 = 0;
+  for_each_word(rng, first, static_cast<uint64_t>(n) * 2, [&](uint64_t i, uint32_t w) {
+    if (i % 2 == 0) {
+      w1 = w;
+      return;
+    }
+    const double u1 = (static_cast<double>(w1) + 1.0) * (1.0 / 4294967297.0);  // (0, 1)
+    const double u2 = static_cast<double>(w) * (1.0 / 4294967296.0);            // [0, 1)
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-    out[i] = static_cast<T>(mean + stddev * z);
-  }
+    out[i / 2] = static_cast<T>(mean + stddev * z);
+  });
 }
 
 }  // namespace
