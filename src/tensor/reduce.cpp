@@ -20,6 +20,7 @@ std::vector<bool> reduced_mask(const Tensor& x, const std::vector<int64_t>& dims
   std::vector<bool> mask(x.dim(), dims.empty());
   for (int64_t d : dims) {
     const int64_t n = normalize_dim(d, x.dim(), op, x.shape());
+    if (x.dim() == 0) continue;  // dim 0 or -1 of a scalar: nothing to reduce
     ATTEND_CHECK(!mask[n] || dims.empty(), "{}: dim {} listed twice (shape {})", op, n, shape_str(x.shape()));
     mask[n] = true;
   }

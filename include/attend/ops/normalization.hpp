@@ -1,7 +1,12 @@
-// Layer normalisation (Ba et al. 2016), as torch.nn.functional.layer_norm (src/ops/normalization.cpp).
+// Layer normalisation (Ba et al. 2016, "Layer Normalization"), as torch.nn.functional.layer_norm
+// (src/ops/normalization.cpp).
 //
-// Normalises over the last normalized_shape.size() dims with the biased variance, then scales and shifts.
-// Shapes: x [..., *normalized_shape], weight and bias normalized_shape (either may be undefined).
+// Normalises over the last normalized_shape.size() dims with the biased variance and eps inside the square root,
+// then scales and shifts: y = (x − μ) / sqrt(σ² + eps) · weight + bias. It is a composition of differentiable ops
+// (mean, sub, mul, add, pow), so it has no hand-written backward.
+// Shapes: x [..., *normalized_shape], weight and bias normalized_shape (either may be undefined); out = x.shape.
+// Throws attend::Error naming both shapes when x does not end with normalized_shape or weight/bias differ from it.
+//   Var y = layer_norm(x, {C}, gamma, beta);          // x [B, T, C], gamma [C], beta [C]
 #pragma once
 
 #include "attend/autograd/var.hpp"

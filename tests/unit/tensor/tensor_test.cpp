@@ -95,3 +95,15 @@ TEST(Tensor, MatmulUsesTransposedViews) {
 
 }  // namespace
 }  // namespace attend
+
+namespace attend {
+namespace {
+
+TEST(Tensor, ReducingAScalarOverItsOnlyDimIsTheScalar) {
+  EXPECT_EQ(sum(Tensor::scalar(2.0), {0}).item<float>(), 2.0f);
+  EXPECT_EQ(sum(Tensor::scalar(2.0), {-1}).dim(), 0);
+  EXPECT_THROW(sum(Tensor::scalar(2.0), {1}), Error);
+}
+
+}  // namespace
+}  // namespace attend

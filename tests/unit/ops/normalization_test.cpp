@@ -1,0 +1,100 @@
+#include "attend/ops/normalization.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "attend/tensor/elementwise.hpp"
+#include "attend/tensor/reduce.hpp"
+#include "test_util.hpp"
+
+namespace attend {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::all_close;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no attend::Error thrown>";
+}
+
+// Plain loops over rows of `width` elements: (x − μ) / sqrt(σ² + eps) · w + b, biased σ², all in double.
+std::vector<double> reference(const std::vector<double>& x, int64_t width, const std::vector<double>& w,
+                              const std::vector<double>& b, double eps) {
+  std::vector<double> y(x.size());
+  for (size_t r = 0; r < x.size() / width; ++r) {
+    double mu = 0, var = 0;
+    for (int64_t j = 0; j < width; ++j) mu += x[r * width + j] / width;
+    for (int64_t j = 0; j < width; ++j) var += (x[r * width + j] - mu) * (x[r * width + j] - mu) / width;
+    for (int64_t j = 0; j < width; ++j) {
+      const double xhat = (x[r * width + j] - mu) / std::sqrt(var + eps);
+      y[r * width + j] = xhat * (w.empty() ? 1.0 : w[j]) + (b.empty() ? 0.0 : b[j]);
+    }
+  }
+  return y;
+}
+
+TEST(LayerNorm, HandComputedRow) {
+  // x = [1, 2, 3, 4]: μ = 2.5, σ² = 1.25 (biased), y = (x − 2.5) / sqrt(1.25 + 1e-5).
+  Var x(Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {1, 4}), true);
+  const double s = std::sqrt(1.25 + 1e-5);
+  EXPECT_TRUE(all_close(layer_norm(x, {4}).value(),
+                        Tensor::from_vector(std::vector<double>{-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s}, {1, 4}), 1e-12));
+}
+
+TEST(LayerNorm, MatchesPlainLoopsWithAffineAndOneOrTwoNormalizedDims) {
+  Rng rng(9);
+  const Tensor xt = Tensor::randn({2, 3, 4}, rng, DType::f64, 1.0, 3.0);
+  const Tensor wt = Tensor::randn({4}, rng, DType::f64), bt = Tensor::randn({4}, rng, DType::f64);
+  const Var y = layer_norm(Var(xt), {4}, Var(wt), Var(bt), 1e-3);
+  const auto want = reference(xt.to_vector<double>(), 4, wt.to_vector<double>(), bt.to_vector<double>(), 1e-3);
+  EXPECT_TRUE(all_close(y.value(), Tensor::from_vector(want, {2, 3, 4}), 1e-12));
+
+  const Var y2 = layer_norm(Var(xt.to(DType::f32)), {3, 4});  // rows of 12
+  const auto want2 = reference(xt.to_vector<double>(), 12, {}, {}, 1e-5);
+  EXPECT_TRUE(all_close(y2.value(), Tensor::from_vector(want2, {2, 3, 4}).to(DType::f32), 1e-5));
+}
+
+TEST(LayerNorm, GradientsOfTheAffineParametersAndOfAShiftInvariantLoss) {
+  Rng rng(4);
+  Var x(Tensor::randn({5, 6}, rng, DType::f64), true);
+  Var w(Tensor::randn({6}, rng, DType::f64), true), b(Tensor::randn({6}, rng, DType::f64), true);
+  const Tensor dy = Tensor::randn({5, 6}, rng, DType::f64);
+  layer_norm(x, {6}, w, b).backward(dy);
+  const Tensor xhat = layer_norm(Var(x.value()), {6}).value();
+  EXPECT_TRUE(all_close(b.grad(), sum(dy, {0}), 1e-12));          // dL/db = Σ_rows dy
+  EXPECT_TRUE(all_close(w.grad(), sum(dy * xhat, {0}), 1e-12));   // dL/dw = Σ_rows dy ⊙ x̂
+  // Σ_j x̂_j = 0 for every input, so the gradient of that sum with respect to x is 0.
+  Var x2(x.value(), true);
+  layer_norm(x2, {6}).backward(Tensor::ones({5, 6}, DType::f64));
+  EXPECT_TRUE(all_close(x2.grad(), Tensor::zeros({5, 6}, DType::f64), 1e-10));
+}
+
+TEST(LayerNorm, ErrorsNameBothShapes) {
+  const Var x(Tensor::zeros({2, 3, 4}));
+  EXPECT_THAT(error_of([&] { layer_norm(x, {3}); }),
+              HasSubstr("layer_norm: input shape [2, 3, 4] must end with normalized_shape [3]"));
+  EXPECT_THAT(error_of([&] { layer_norm(x, {1, 2, 3, 4}); }), HasSubstr("must end with normalized_shape [1, 2, 3, 4]"));
+  EXPECT_THAT(error_of([&] { layer_norm(x, {}); }),
+              HasSubstr("layer_norm: normalized_shape must have at least one dim"));
+  EXPECT_THAT(error_of([&] { layer_norm(x, {4}, Var(Tensor::ones({3}))); }),
+              HasSubstr("layer_norm: weight shape [3] must equal normalized_shape [4]; input shape [2, 3, 4]"));
+  EXPECT_THAT(error_of([&] { layer_norm(x, {4}, Var(), Var(Tensor::ones({1, 4}))); }),
+              HasSubstr("layer_norm: bias shape [1, 4] must equal normalized_shape [4]"));
+  EXPECT_THAT(error_of([&] { layer_norm(x, {4}, Var(Tensor::ones({4}, DType::f64))); }),
+              HasSubstr("layer_norm: weight is f64 but the input is f32"));
+  EXPECT_THAT(error_of([&] { layer_norm(x, {4}, Var(), Var(), -1.0); }),
+              HasSubstr("layer_norm: eps must be finite and >= 0"));
+  EXPECT_THAT(error_of([&] { layer_norm(Var(Tensor::zeros({2, 4}, DType::i64)), {4}); }),
+              HasSubstr("layer_norm: expected a floating input"));
+}
+
+}  // namespace
+}  // namespace attend
