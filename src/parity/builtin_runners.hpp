@@ -1,0 +1,18 @@
+// Private: the runners attend ships, one registration function per family of modules. A new family (attention,
+// recurrent, transformer) adds its function here and one call in registry.cpp.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "attend/parity/parity.hpp"
+
+namespace attend::parity {
+
+/// torch.nn.Linear, torch.nn.LayerNorm, torch.nn.Embedding (src/parity/nn_runners.cpp).
+void register_nn_runners(std::map<std::string, ParityRunner>& runners);
+
+/// The runner for `module`; throws ParityError (unsupported) listing the known names.
+ParityRunner find_parity_runner(const std::string& module);
+
+}  // namespace attend::parity

@@ -1,0 +1,25 @@
+# Runs a command and checks its exit code and output (ctest alone cannot check an exact non-zero exit code).
+#   cmake -DPROGRAM=attend -DARGS="parity|a.safetensors" -DEXPECT_CODE=2 -DEXPECT_REGEX=unreadable
+#         [-DCHECK_FILE=report.json -DCHECK_FILE_REGEX=...] -P expect_exit.cmake
+# ARGS are separated by "|" (a ";" would be split by add_test).
+string(REPLACE "|" ";" arg_list "${ARGS}")
+if(DEFINED CHECK_FILE)
+  file(REMOVE "${CHECK_FILE}")
+endif()
+execute_process(COMMAND "${PROGRAM}" ${arg_list} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT "${code}" STREQUAL "${EXPECT_CODE}")
+  message(FATAL_ERROR "expected exit code ${EXPECT_CODE}, got ${code}")
+endif()
+if(DEFINED EXPECT_REGEX AND NOT "${out}${err}" MATCHES "${EXPECT_REGEX}")
+  message(FATAL_ERROR "output does not match: ${EXPECT_REGEX}")
+endif()
+if(DEFINED CHECK_FILE)
+  if(NOT EXISTS "${CHECK_FILE}")
+    message(FATAL_ERROR "${CHECK_FILE} was not written")
+  endif()
+  file(READ "${CHECK_FILE}" content)
+  if(NOT content MATCHES "${CHECK_FILE_REGEX}")
+    message(FATAL_ERROR "${CHECK_FILE} does not match: ${CHECK_FILE_REGEX}")
+  endif()
+endif()
