@@ -28,6 +28,17 @@ const Tensor& Var::value() const {
   ATTEND_VAR_DEFINED("value");
   return impl_->value;
 }
+void Var::set_value(const Tensor& value) const {
+  ATTEND_VAR_DEFINED("set_value");
+  ATTEND_CHECK(impl_->node == nullptr, "Var::set_value: only leaves can be replaced (this Var was made by {})",
+               impl_->node ? impl_->node->op : "");
+  ATTEND_CHECK(value.defined(), "Var::set_value: the new value is undefined");
+  ATTEND_CHECK(!impl_->requires_grad || is_floating(value.dtype()),
+               "Var::set_value: a Var that requires a gradient needs a floating value, got {}", dtype_name(value.dtype()));
+  impl_->value = value;
+  impl_->grad = Tensor();
+}
+
 const Tensor& Var::grad() const {
   ATTEND_VAR_DEFINED("grad");
   return impl_->grad;

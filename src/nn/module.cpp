@@ -125,7 +125,7 @@ void Module::to(DType dtype) {
   ATTEND_CHECK(dtype == DType::f32 || dtype == DType::f64, "Module::to: dtype must be f32 or f64, got {}",
                dtype_name(dtype));
   for (auto& e : parameters_) {
-    if (e.var.defined() && e.var.dtype() != dtype) e.var = Var(e.var.value().to(dtype), e.var.requires_grad());
+    if (e.var.defined() && e.var.dtype() != dtype) e.var.set_value(e.var.value().to(dtype));
   }
   for (auto& e : buffers_) {
     if (is_floating(e.value.dtype()) && e.value.dtype() != dtype) e.value = e.value.to(dtype);

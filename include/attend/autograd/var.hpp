@@ -32,6 +32,9 @@ class Var {
 
   bool defined() const { return impl_ != nullptr; }
   const Tensor& value() const;
+  /// Replaces the value of a leaf (every copy of this Var sees it) and drops its gradient; the shape and dtype may
+  /// change (Module::to converts parameters this way). Throws for a Var made by an op.
+  void set_value(const Tensor& value) const;
   /// The accumulated gradient, or an undefined Tensor when none has arrived.
   const Tensor& grad() const;
   void set_grad(const Tensor& grad) const;

@@ -13,8 +13,8 @@
 //   };
 //   block.load_state_dict(read_safetensors("block.safetensors").tensors);  // names and shapes are checked
 //
-// Keep a parameter as the `const Var&` that register_parameter returns: to(DType) replaces the Var inside the
-// registry and the reference follows it, while a copied Var would keep the old dtype.
+// A parameter is a leaf Var shared by the registry, the module's member and an optimizer's list: to(DType) replaces
+// its value in place (Var::set_value), so every copy sees the converted tensor.
 #pragma once
 
 #include <deque>
@@ -71,8 +71,8 @@ class Module {
 
   /// Forgets the gradients of every parameter.
   void zero_grad();
-  /// Converts every parameter and floating buffer to `dtype` (f32 or f64), keeping requires_grad. The converted
-  /// parameters are new Vars (gradients are dropped): call to() before handing parameters() to an optimizer.
+  /// Converts every parameter and floating buffer to `dtype` (f32 or f64), keeping requires_grad and the Vars'
+  /// identity (gradients are dropped).
   void to(DType dtype);
 
  private:

@@ -90,3 +90,22 @@ TEST(Autograd, DeepGraphIsFreedWithoutBackward) {
 
 }  // namespace
 }  // namespace attend
+
+namespace attend {
+namespace {
+
+TEST(Autograd, SetValueReplacesALeafForEveryCopy) {
+  Var x(Tensor::full({2}, 1.0), true);
+  Var copy = x;
+  times(x, x).backward(Tensor::ones({2}));
+  ASSERT_TRUE(x.grad().defined());
+  x.set_value(Tensor::full({3}, 2.0, DType::f64));
+  EXPECT_EQ(copy.dtype(), DType::f64);
+  EXPECT_EQ(copy.shape(), (Shape{3}));
+  EXPECT_FALSE(copy.grad().defined());
+  EXPECT_THROW(times(x, x).set_value(Tensor::ones({3})), Error);
+  EXPECT_THROW(x.set_value(Tensor::ones({3}, DType::i64)), Error);
+}
+
+}  // namespace
+}  // namespace attend

@@ -145,7 +145,9 @@ TEST(Module, ZeroGradForgetsEveryGradient) {
 TEST(Module, ToConvertsParametersAndFloatBuffersAndReferencesFollow) {
   Model m;
   m.encoder->layers->l0->scale.value().fill_(0.25);
+  const std::vector<Var> held = m.parameters();  // e.g. an optimizer's list, taken before the conversion
   m.to(DType::f64);
+  for (const Var& p : held) EXPECT_EQ(p.dtype(), DType::f64);  // copies share the converted value
   for (const auto& [name, p] : m.named_parameters()) EXPECT_EQ(p.dtype(), DType::f64) << name;
   for (const auto& [name, b] : m.named_buffers()) EXPECT_EQ(b.dtype(), DType::f64) << name;
   const Var& scale = m.encoder->layers->l0->scale;  // the member reference sees the converted Var
