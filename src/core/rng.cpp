@@ -21,13 +21,13 @@ std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 2> key, std::array<uint3
   return ctr;
 }
 
-uint32_t Rng::word_at(uint64_t index) const {
-  const uint64_t block = index / 4;
-  const auto words = philox4x32({static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32)},
-                                {static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32),
-                                 static_cast<uint32_t>(stream_), static_cast<uint32_t>(stream_ >> 32)});
-  return words[index % 4];
+std::array<uint32_t, 4> Rng::block_at(uint64_t block) const {
+  return philox4x32({static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32)},
+                    {static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), static_cast<uint32_t>(stream_),
+                     static_cast<uint32_t>(stream_ >> 32)});
 }
+
+uint32_t Rng::word_at(uint64_t index) const { return block_at(index / 4)[index % 4]; }
 
 namespace {
 
@@ -42,13 +42,10 @@ double unit_from_words(uint32_t hi, uint32_t lo, bool wide) {
 // four words.
 template <class F>
 void for_each_word(const Rng& rng, uint64_t first, uint64_t count, F&& f) {
-  const std::array<uint32_t, 2> key{static_cast<uint32_t>(rng.seed()), static_cast<uint32_t>(rng.seed() >> 32)};
   uint64_t i = 0;
   while (i < count) {
     const uint64_t index = first + i;
-    const uint64_t block = index / 4;
-    const auto words = philox4x32(key, {static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32),
-                                        static_cast<uint32_t>(rng.stream()), static_cast<uint32_t>(rng.stream() >> 32)});
+    const auto words = rng.block_at(index / 4);
     for (uint64_t lane = index % 4; lane < 4 && i < count; ++lane, ++i) f(i, words[lane]);
   }
 }

@@ -25,16 +25,13 @@ Tensor draw_mask(const Shape& shape, DType dtype, const Rng& rng, uint64_t first
   T* out = m.data<T>();
   const uint64_t n = static_cast<uint64_t>(m.numel());
   if (n == 0) return m;
-  const std::array<uint32_t, 2> key = {static_cast<uint32_t>(rng.seed()), static_cast<uint32_t>(rng.seed() >> 32)};
   const uint64_t first_block = first / 4, last_block = (first + n - 1) / 4;
   const int64_t blocks = static_cast<int64_t>(last_block - first_block + 1);
   const bool parallel = blocks > 1 && n >= (uint64_t{1} << 15) && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t b = 0; b < blocks; ++b) {
     const uint64_t block = first_block + static_cast<uint64_t>(b);
-    const auto words = philox4x32(key, {static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32),
-                                        static_cast<uint32_t>(rng.stream()),
-                                        static_cast<uint32_t>(rng.stream() >> 32)});
+    const auto words = rng.block_at(block);
     for (uint64_t j = 0; j < 4; ++j) {
       const uint64_t index = block * 4 + j;
       if (index < first || index >= first + n) continue;

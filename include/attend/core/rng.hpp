@@ -23,6 +23,8 @@ class Rng {
   explicit Rng(uint64_t seed = 0, uint64_t stream = 0, uint64_t offset = 0)
       : seed_(seed), stream_(stream), offset_(offset) {}
 
+  /// The four 32-bit words at indices [4·block, 4·block + 4) of this (seed, stream); does not move the cursor.
+  std::array<uint32_t, 4> block_at(uint64_t block) const;
   /// The 32-bit word at `index` of this (seed, stream); does not move the cursor.
   uint32_t word_at(uint64_t index) const;
 
