@@ -13,5 +13,7 @@ if(NOT ATTEND_OPENBLAS_LIBRARY OR NOT ATTEND_CBLAS_INCLUDE)
   message(FATAL_ERROR "OpenBLAS (OpenMP build) not found in ${ATTEND_OPENBLAS_DIR}: run `make deps` "
                       "(installs libopenblas-openmp-dev)")
 endif()
+# RUNPATH: the build tree finds the OpenMP OpenBLAS; an installed tree finds it and, from bin/, its own lib/ (relative
+# to the binary, so `cmake --install --prefix anywhere` works).
 list(APPEND CMAKE_BUILD_RPATH ${ATTEND_OPENBLAS_DIR})
-set(CMAKE_INSTALL_RPATH "${ATTEND_OPENBLAS_DIR};${CMAKE_INSTALL_FULL_LIBDIR}")
+set(CMAKE_INSTALL_RPATH "${ATTEND_OPENBLAS_DIR};\$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")

@@ -12,7 +12,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"attend: attention mechanisms and attention-augmented RNNs on CPU"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "attend 0.1.0");
+  app.set_version_flag("--version", "attend " ATTEND_VERSION);
   attend::cli::CommandTable table;
   attend::cli::add_commands(app, table);
   try {
