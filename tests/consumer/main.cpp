@@ -1,10 +1,6 @@
 // The consumer check: build tensors, run a BLAS product and a differentiable op, backpropagate, compare with values
 // worked out by hand. Exits 1 on a mismatch (the e2e test reads the exit code).
-#include <attend/autograd/var.hpp>
-#include <attend/core/error.hpp>
-#include <attend/ops/elementwise.hpp>
-#include <attend/tensor/linalg.hpp>
-#include <attend/tensor/tensor.hpp>
+#include <attend/attend.hpp>  // the umbrella header: every public header must compile on its own here
 
 #include <cmath>
 #include <cstdio>
