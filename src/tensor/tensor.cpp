@@ -9,6 +9,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "attend/core/half.hpp"
 #include "attend/tensor/detail/strided_loop.hpp"
 
 namespace attend {
@@ -99,6 +100,7 @@ int64_t Tensor::size(int64_t d) const { return shape_[normalize_dim(d, dim(), "s
 int64_t Tensor::stride(int64_t d) const { return strides_[normalize_dim(d, dim(), "stride", shape_)]; }
 
 bool Tensor::is_contiguous() const {
+  if (numel_ == 0) return true;  // no element to lay out (as torch)
   int64_t expected = 1;
   for (size_t i = shape_.size(); i-- > 0;) {
     if (shape_[i] == 1) continue;
@@ -156,6 +158,9 @@ double Tensor::at(const std::vector<int64_t>& index) const {
     ATTEND_CHECK(index[d] >= 0 && index[d] < shape_[d], "at: index {} out of range for dim {} of shape {}", index[d],
                  d, shape_str(shape_));
     off += index[d] * strides_[d];
+  }
+  if (dtype_ == DType::bf16 || dtype_ == DType::f16) {  // widen the one element exactly
+    return Tensor(storage_, dtype_, {}, {}, offset_ + off).to(DType::f64).item<double>();
   }
   return dispatch_all(dtype_, "at", [&](auto tag) {
     return static_cast<double>(static_cast<const decltype(tag)*>(raw_data())[off]);
@@ -316,21 +321,60 @@ Tensor Tensor::to(DType dtype) const {
   return out;
 }
 
+namespace {
+
+// Copies src (already expanded to dst's shape) into dst element by element through convert(S) -> D.
+template <class D, class S, class Convert>
+void convert_strided(const Tensor& dst, const Tensor& src, Convert convert) {
+  D* dst_base = static_cast<D*>(dst.storage()->data());
+  const S* src_base = static_cast<const S*>(src.storage()->data());
+  detail::for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, {dst.offset(), src.offset()},
+                          [&](auto off, int64_t n, auto st) {
+                            D* d = dst_base + off[0];
+                            const S* x = src_base + off[1];
+                            for (int64_t i = 0; i < n; ++i) d[i * st[0]] = convert(x[i * st[1]]);
+                          });
+}
+
+bool is_half(DType dtype) { return dtype == DType::bf16 || dtype == DType::f16; }
+
+// The conversions that involve bf16 or f16 (stored as uint16_t bits): the same half type (bit copy), half to f32/f64
+// (exact widening), f32/f64 to half (round to nearest even, see core/half.hpp).
+void copy_half(const Tensor& dst, const Tensor& src) {
+  using Bits = uint16_t;
+  const DType to = dst.dtype(), from = src.dtype();
+  const bool bf = (is_half(to) ? to : from) == DType::bf16;
+  if (to == from) return convert_strided<Bits, Bits>(dst, src, [](Bits b) { return b; });
+  if (is_half(from) && (to == DType::f32 || to == DType::f64)) {
+    return dispatch_floating(to, "copy_", [&](auto tag) {
+      using D = decltype(tag);
+      if (bf) return convert_strided<D, Bits>(dst, src, [](Bits b) { return static_cast<D>(bf16_to_float(b)); });
+      convert_strided<D, Bits>(dst, src, [](Bits b) { return static_cast<D>(f16_to_float(b)); });
+    });
+  }
+  if (is_half(to) && from == DType::f32) {
+    if (bf) return convert_strided<Bits, float>(dst, src, [](float v) { return float_to_bf16(v); });
+    return convert_strided<Bits, float>(dst, src, [](float v) { return float_to_f16(v); });
+  }
+  if (is_half(to) && from == DType::f64) {
+    if (bf) return convert_strided<Bits, double>(dst, src, [](double v) { return double_to_bf16(v); });
+    return convert_strided<Bits, double>(dst, src, [](double v) { return double_to_f16(v); });
+  }
+  ATTEND_CHECK(false, "copy_: no conversion from {} to {} (shape {}); go through f32: .to(DType::f32).to(DType::{})",
+               dtype_name(from), dtype_name(to), shape_str(src.shape()), dtype_name(to));
+}
+
+}  // namespace
+
 void Tensor::copy_(const Tensor& src) const {
   ATTEND_CHECK(defined() && src.defined(), "copy_: undefined tensor");
   const Tensor from = src.expand(shape_);
+  if (is_half(dtype_) || is_half(from.dtype_)) return copy_half(*this, from);
   dispatch_all(dtype_, "copy_", [&](auto dst_tag) {
     using D = decltype(dst_tag);
     dispatch_all(from.dtype_, "copy_", [&](auto src_tag) {
       using S = decltype(src_tag);
-      D* dst = static_cast<D*>(storage_->data());
-      const S* s = static_cast<const S*>(from.storage_->data());
-      detail::for_each_row<2>(shape_, {strides_, from.strides_}, {offset_, from.offset_},
-                              [&](auto off, int64_t n, auto st) {
-                                D* d = dst + off[0];
-                                const S* x = s + off[1];
-                                for (int64_t i = 0; i < n; ++i) d[i * st[0]] = static_cast<D>(x[i * st[1]]);
-                              });
+      convert_strided<D, S>(*this, from, [](S v) { return static_cast<D>(v); });
     });
   });
 }
@@ -349,7 +393,6 @@ void Tensor::fill_(double value) const {
 std::string Tensor::to_string(int64_t max_elements) const {
   if (!defined()) return "Tensor(undefined)";
   std::string s = fmt::format("Tensor({}, {}) [", dtype_name(dtype_), shape_str(shape_));
-  if (dtype_ == DType::bf16 || dtype_ == DType::f16) return s + "...]";
   const std::vector<double> values = to_vector<double>();
   const int64_t shown = std::min<int64_t>(max_elements, numel_);
   for (int64_t i = 0; i < shown; ++i) s += fmt::format("{}{:.6g}", i ? ", " : "", values[i]);

@@ -107,3 +107,20 @@ TEST(Tensor, ReducingAScalarOverItsOnlyDimIsTheScalar) {
 
 }  // namespace
 }  // namespace attend
+
+namespace attend {
+namespace {
+
+TEST(Tensor, EmptyTensorsAreContiguous) {
+  EXPECT_TRUE(Tensor::zeros({2, 0, 3}).is_contiguous());
+  EXPECT_TRUE(Tensor::zeros({2, 0, 3}).transpose(0, 2).is_contiguous());
+}
+
+TEST(Tensor, HalfPrecisionElementsReadBack) {
+  const Tensor h = Tensor::from_vector(std::vector<float>{1.5f, -2.0f, 0.25f}, {3}).to(DType::bf16);
+  EXPECT_EQ(h.at({1}), -2.0);
+  EXPECT_EQ(h.to_string(), "Tensor(bf16, [3]) [1.5, -2, 0.25]");
+}
+
+}  // namespace
+}  // namespace attend
