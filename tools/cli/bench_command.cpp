@@ -1,10 +1,17 @@
-#include "commands.hpp"
+// attend bench <workload>: times one workload through attend's public API and prints one JSON line with the same
+// keys as the anchor scripts (bench, workload fields, threads, ms_median, ms_min, ms_max, samples, peak_rss_mib,
+// gflops_* where the anchor has them) plus "impl": "attend". bench/compare.sh runs it against the anchors.
+//   attend bench matmul --n 1024 --threads 2
+//   attend bench softmax --shape 8,8,512,512 --threads 2
+#include "bench_common.hpp"
 
 namespace attend::cli {
 
 void add_bench_command(CLI::App& app, CommandTable& table) {
-  CLI::App* cmd = app.add_subcommand("bench", "bench (being written)");
-  cmd->callback([&table] { table.selected = [] { return 2; }; });
+  CLI::App* cmd = app.add_subcommand("bench", "Time a workload; print one JSON line per run (see bench/README.md)");
+  cmd->require_subcommand(1);
+  bench::add_matmul(*cmd, table);
+  bench::add_softmax(*cmd, table);
 }
 
 }  // namespace attend::cli

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# compare.sh WORKLOAD... - attend against its anchors, side by side in one session (see bench/README.md).
+#
+# Workloads: matmul[:N] (default N=1024; anchors: raw OpenBLAS sgemm and torch.matmul) and
+#            softmax[:D1,D2,...] (default 8,8,512,512; anchor: torch.softmax(x, -1)).
+# For every workload, ROUNDS rounds; each round runs every anchor configuration and every attend configuration once,
+# alternating sides (the order flips every round). Before and after: the 2-thread FMA probe (peak t 8), so a noisy
+# host can be recognised. Every JSON line goes to $OUT; the table is printed at the end (bench/compare_table.py).
+#
+# Env: ATTEND_BIN (build/release/bin/attend)  ROUNDS (3)  THREADS ("1 2")  ANCHORS (../shared/anchors)
+#      ATTEND_ALLOCS ("glibc tcmalloc": attend also runs with tcmalloc preloaded, like the torch anchors)
+#      TORCH_CFGS ("1/glibc 2/glibc 1/tcmalloc 2/tcmalloc 2p/tcmalloc"; 2p = OMP_WAIT_POLICY=PASSIVE)
+#      BUILD (./anchor-build)  OUT (bench/results/compare-<time>.jsonl)  PY (/usr/bin/python3)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ATTEND_BIN="${ATTEND_BIN:-$ROOT/build/release/bin/attend}"
+ROUNDS="${ROUNDS:-3}"
+THREADS="${THREADS:-1 2}"
+ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
+ATTEND_ALLOCS="${ATTEND_ALLOCS:-glibc tcmalloc}"
+TORCH_CFGS="${TORCH_CFGS:-1/glibc 2/glibc 1/tcmalloc 2/tcmalloc 2p/tcmalloc}"
+BUILD="${BUILD:-$PWD/anchor-build}"
+PY="${PY:-/usr/bin/python3}"
+OUT="${OUT:-$ROOT/bench/results/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}"
+TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+OPENBLAS_OMP_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
+OPENBLAS_OMP_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+[[ $# -ge 1 ]] || die "usage: bench/compare.sh WORKLOAD... (matmul[:N], softmax[:D1,D2,...])"
+[[ -x "$ATTEND_BIN" ]] || die "no attend binary at $ATTEND_BIN (build it: cmake -S . -B build/release -G Ninja \
+-DCMAKE_BUILD_TYPE=Release && ninja -C build/release; or set ATTEND_BIN)"
+[[ -f "$ANCHORS/py/common.py" ]] || die "anchor scripts not found in $ANCHORS (set ANCHORS)"
+[[ -x "$PY" ]] && "$PY" -c 'import torch' 2>/dev/null || die "$PY cannot import torch (apt-get install python3-torch)"
+[[ -f "$TCMALLOC" ]] || die "tcmalloc not found at $TCMALLOC (apt-get install libtcmalloc-minimal4)"
+[[ "$ROUNDS" -ge 1 ]] || die "ROUNDS must be >= 1"
+for w in "$@"; do
+  [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ]] ||
+    die "unknown workload '$w' (matmul[:N], softmax[:D1,D2,...])"
+done
+
+# ---- anchor binaries: the FMA probe and raw sgemm against the OpenMP OpenBLAS (the one attend links) ----
+mkdir -p "$BUILD" "$(dirname "$OUT")"
+gcc -O2 -fopenmp -mavx512f -mavx512bf16 -mavx512vl -mfma "$ANCHORS/c/peak.c" -o "$BUILD/peak"
+gcc -O2 -I"$OPENBLAS_OMP_INC" "$ANCHORS/c/sgemm_openblas.c" -o "$BUILD/sgemm_openblas" \
+  -L"$OPENBLAS_OMP_DIR" -Wl,-rpath,"$OPENBLAS_OMP_DIR" -lopenblas
+: >"$OUT"
+
+# tag KEY=VALUE...: adds fields to every JSON line read on stdin (the probe and the sgemm anchor lack some).
+tag() { "$PY" -c '
+import json, sys
+extra = dict(a.split("=", 1) for a in sys.argv[1:])
+for line in sys.stdin:
+    line = line.strip()
+    if line.startswith("{"):
+        rec = json.loads(line)
+        rec.update({k: v for k, v in extra.items() if k not in rec or k in ("side", "when", "round")})
+        print(json.dumps(rec), flush=True)
+' "$@" >>"$OUT"; }
+
+# benv T ALLOC cmd...: the environment of one run (T threads for OpenMP and OpenBLAS, optional tcmalloc).
+benv() {
+  local t="$1" alloc="$2"; shift 2
+  local pre=""
+  [[ "$alloc" == tcmalloc ]] && pre="$TCMALLOC"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
+    BENCH_ALLOC="$alloc" LD_PRELOAD="$pre" "$@"
+}
+
+probe() {  # probe start|end
+  echo "FMA probe ($1) ..." >&2
+  benv 2 glibc "$BUILD/peak" t 8 | tag side=probe when="$1"
+}
+
+# torch RUN: one torch config "T/alloc" (T = 1, 2 or 2p) of an anchors/py-style script.
+torch_run() {
+  local cfg="$1" script="$2"; shift 2
+  local t="${cfg%%/*}" alloc="${cfg##*/}" wp=()
+  if [[ "$t" == 2p ]]; then t=2; wp=(OMP_WAIT_POLICY=PASSIVE); fi
+  (cd "$ANCHORS/py" && benv "$t" "$alloc" env "${wp[@]}" BENCH_CFG="${cfg%%/*}" ANCHORS="$ANCHORS" \
+    "$PY" "$script" --threads "$t" "$@") | tag side=anchor round="$round"
+}
+
+attend_run() {  # attend_run ALLOC T args...
+  local alloc="$1" t="$2"; shift 2
+  benv "$t" "$alloc" "$ATTEND_BIN" bench "$@" --threads "$t" | tag side=attend alloc="$alloc" round="$round"
+}
+
+anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
+  local kind="${1%%:*}" arg="${1#*:}"
+  if [[ "$kind" == matmul ]]; then
+    [[ "$arg" == matmul ]] && arg=1024
+    for t in $THREADS; do
+      benv "$t" glibc "$BUILD/sgemm_openblas" "$arg" | tag side=anchor round="$round" dtype=float32
+      torch_run "$t/tcmalloc" matmul.py --sizes "$arg" --dtypes float32
+    done
+  else
+    [[ "$arg" == softmax ]] && arg=8,8,512,512
+    for cfg in $TORCH_CFGS; do torch_run "$cfg" "$ROOT/bench/anchors/softmax.py" --shape "$arg"; done
+  fi
+}
+
+attends_of() {  # attends_of WORKLOAD: every attend configuration, once
+  local kind="${1%%:*}" arg="${1#*:}"
+  for alloc in $ATTEND_ALLOCS; do
+    for t in $THREADS; do
+      if [[ "$kind" == matmul ]]; then
+        [[ "$arg" == matmul ]] && arg=1024
+        attend_run "$alloc" "$t" matmul --n "$arg"
+      else
+        [[ "$arg" == softmax ]] && arg=8,8,512,512
+        attend_run "$alloc" "$t" softmax --shape "$arg"
+      fi
+    done
+  done
+}
+
+echo "attend: $ATTEND_BIN ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)); rounds: $ROUNDS; \
+load: $(cut -d' ' -f1-3 /proc/loadavg); results: $OUT" >&2
+round=0
+probe start
+for w in "$@"; do
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "$w: round $round/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+    if (( round % 2 == 1 )); then anchors_of "$w"; attends_of "$w"; else attends_of "$w"; anchors_of "$w"; fi
+  done
+done
+probe end
+"$PY" "$ROOT/bench/compare_table.py" "$OUT"
