@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "attend/core/error.hpp"
 #include "attend/tensor/tensor.hpp"
 
 namespace attend::testing {
@@ -33,6 +34,17 @@ inline ::testing::AssertionResult all_close(const Tensor& a, const Tensor& b, do
   if (ok) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "element " << at << ": " << va[at] << " vs " << vb[at] << " (|diff| "
                                        << worst << ", shape " << shape_str(a.shape()) << ")";
+}
+
+/// The message of the attend::Error that f() throws, or "(no attend::Error thrown)"; use with HasSubstr.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no attend::Error thrown)";
 }
 
 /// Passes when every element is bitwise equal.

@@ -15,18 +15,11 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 using testing::all_close;
 using testing::bitwise_equal;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no attend::Error thrown>";
-}
 
 Tensor run(const Tensor& x, double p, Rng rng) { return dropout(Var(x), p, true, rng).value(); }
 

@@ -10,22 +10,14 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 
 Var iota_param(const Shape& shape) { return Var(Tensor::arange(numel(shape)).reshape(shape), true); }
 std::vector<float> vec(const Tensor& t) { return t.to_vector<float>(); }
 Tensor ids(const std::vector<int64_t>& v, const Shape& shape) { return Tensor::from_vector(v, shape); }
 Tensor mask(const std::vector<uint8_t>& v, const Shape& shape) { return Tensor::from_vector(v, shape); }
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no attend::Error thrown)";
-}
 
 TEST(IndexSelectOp, EmbeddingLookupAndRepeatedIdsAccumulate) {
   Var weight = iota_param({4, 2});  // row v is [2v, 2v + 1]

@@ -11,21 +11,13 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 using testing::all_close;
 
 Tensor values(const std::vector<float>& v, const Shape& shape) { return Tensor::from_vector(v, shape); }
 Var param(const std::vector<float>& v, const Shape& shape) { return Var(values(v, shape), true); }
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no attend::Error thrown)";
-}
 
 TEST(MatmulOp, ForwardAndBackwardByHand) {
   Var a = param({1, 2, 3, 4, 5, 6}, {2, 3});

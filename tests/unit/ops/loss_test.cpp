@@ -12,17 +12,10 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 using testing::all_close;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no attend::Error thrown>";
-}
 
 Tensor ids(const std::vector<int64_t>& v, const Shape& shape) { return Tensor::from_vector(v, shape); }
 

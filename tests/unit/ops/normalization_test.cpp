@@ -13,17 +13,10 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 using testing::all_close;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no attend::Error thrown>";
-}
 
 // Plain loops over rows of `width` elements: (x − μ) / sqrt(σ² + eps) · w + b, biased σ², all in double.
 std::vector<double> reference(const std::vector<double>& x, int64_t width, const std::vector<double>& w,

@@ -14,19 +14,12 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 using testing::all_close;
 
 Tensor iota(const Shape& shape, DType dtype = DType::f32) { return Tensor::arange(numel(shape), dtype).reshape(shape); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no attend::Error thrown>";
-}
 
 TEST(Reduction, SumOverOneDimValuesAndGradient) {
   Var x(iota({2, 3, 4}), true);

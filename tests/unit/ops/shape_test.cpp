@@ -9,20 +9,12 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 
 Var iota_param(const Shape& shape) { return Var(Tensor::arange(numel(shape)).reshape(shape), true); }
 std::vector<float> vec(const Tensor& t) { return t.to_vector<float>(); }
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no attend::Error thrown)";
-}
 
 TEST(ShapeOp, ViewsShareStorageAndGradientsComeBackInTheInputShape) {
   Var x = iota_param({2, 3});

@@ -16,18 +16,11 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 using testing::all_close;
 using testing::bitwise_equal;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no attend::Error thrown>";
-}
 
 // exp(x) / Σ exp(x) along dim with plain tensor math (no max subtraction: inputs here are small).
 Tensor reference_softmax(const Tensor& x, int64_t dim) {

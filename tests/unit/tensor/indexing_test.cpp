@@ -10,22 +10,14 @@
 namespace attend {
 namespace {
 
+using testing::error_of;
+
 using ::testing::HasSubstr;
 using testing::bitwise_equal;
 
 Tensor iota(const Shape& shape, DType dtype = DType::f32) { return Tensor::arange(numel(shape), dtype).reshape(shape); }
 Tensor ids(const std::vector<int64_t>& values) {
   return Tensor::from_vector(values, {static_cast<int64_t>(values.size())});
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no attend::Error thrown)";
 }
 
 // Restores the thread count when a test ends, even on failure.
