@@ -10,6 +10,7 @@
 # Env: ATTEND_BIN (build/release/bin/attend)  ROUNDS (3)  THREADS ("1 2")  ANCHORS (../shared/anchors)
 #      ATTEND_ALLOCS ("glibc tcmalloc": attend also runs with tcmalloc preloaded, like the torch anchors)
 #      TORCH_CFGS ("1/glibc 2/glibc 1/tcmalloc 2/tcmalloc 2p/tcmalloc"; 2p = OMP_WAIT_POLICY=PASSIVE)
+#      SOFTMAX_OUT (0; 1 adds both sides' preallocated-output variants: torch --out, attend --out = the row kernel)
 #      BUILD (./anchor-build)  OUT (bench/results/compare-<time>.jsonl)  PY (/usr/bin/python3)
 set -euo pipefail
 
@@ -20,6 +21,7 @@ THREADS="${THREADS:-1 2}"
 ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
 ATTEND_ALLOCS="${ATTEND_ALLOCS:-glibc tcmalloc}"
 TORCH_CFGS="${TORCH_CFGS:-1/glibc 2/glibc 1/tcmalloc 2/tcmalloc 2p/tcmalloc}"
+SOFTMAX_OUT="${SOFTMAX_OUT:-0}"
 BUILD="${BUILD:-$PWD/anchor-build}"
 PY="${PY:-/usr/bin/python3}"
 OUT="${OUT:-$ROOT/bench/results/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}"
@@ -98,6 +100,9 @@ anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
   else
     [[ "$arg" == softmax ]] && arg=8,8,512,512
     for cfg in $TORCH_CFGS; do torch_run "$cfg" "$ROOT/bench/anchors/softmax.py" --shape "$arg"; done
+    if [[ "$SOFTMAX_OUT" == 1 ]]; then
+      for t in $THREADS; do torch_run "$t/tcmalloc" "$ROOT/bench/anchors/softmax.py" --shape "$arg" --out; done
+    fi
   fi
 }
 
@@ -114,6 +119,9 @@ attends_of() {  # attends_of WORKLOAD: every attend configuration, once
       fi
     done
   done
+  if [[ "${1%%:*}" == softmax && "$SOFTMAX_OUT" == 1 ]]; then
+    for t in $THREADS; do attend_run glibc "$t" softmax --shape "$arg" --out; done
+  fi
 }
 
 echo "attend: $ATTEND_BIN ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)); rounds: $ROUNDS; \

@@ -34,12 +34,14 @@ def probe_line(recs):
 
 def config_name(r):
     if r.get("side") == "attend":
-        return f"attend [{r.get('alloc', 'glibc')}]"
+        name = f"attend [{r.get('alloc', 'glibc')}]"
+        return name + " out= (row kernel)" if r.get("out") else name
     if r["bench"] == "sgemm_openblas":
         return "OpenBLAS sgemm (raw, OpenMP build)"
     if r["bench"] == "torch_matmul":
         return f"torch.matmul [{r.get('alloc')}]"
-    return f"torch.softmax cfg {r.get('cfg')} [{r.get('alloc')}]"
+    name = f"torch.softmax cfg {r.get('cfg')} [{r.get('alloc')}]"
+    return name + " out=" if r.get("out") else name
 
 
 def group(recs, keyfn):
@@ -89,15 +91,20 @@ def softmax_tables(recs):
             side = cr[0]["side"]
             lines.append(f"| {side} | {name} | {t} | {ms:.2f} | {gbs:.1f} | {rss:.0f} | "
                          + ", ".join(f"{r['ms_median']:.2f}" for r in cr) + " |")
-            for key in (side, f"{side} [{cr[0].get('alloc')}]"):
+            out = " out=" if cr[0].get("out") else ""
+            for key in (side + out, f"{side} [{cr[0].get('alloc')}]{out}"):
                 if key not in best or ms < best[key][0]:
                     best[key] = (ms, f"{name}, {t} thread(s)")
-        if "anchor" in best:
-            a_ms, a_cfg = best["anchor"]
-            lines.append(f"\nBest torch (<= 2 cores): {a_ms:.2f} ms ({a_cfg}).")
-            for key in sorted(k for k in best if k.startswith("attend ")):
+        for out in ("", " out="):
+            if "anchor" + out not in best:
+                continue
+            a_ms, a_cfg = best["anchor" + out]
+            what = "preallocated output" if out else "fresh output per call"
+            lines.append(f"\n{what}: best torch (<= 2 cores): {a_ms:.2f} ms ({a_cfg}).")
+            for key in sorted(k for k in best if k.startswith("attend [") and k.endswith(out) and
+                              (out or not k.endswith(" out="))):
                 ms, cfg = best[key]
-                lines.append(f"Best {key}: {ms:.2f} ms ({cfg}) -> {a_ms / ms:.2f}x faster than the best torch.")
+                lines.append(f"  best {key}: {ms:.2f} ms ({cfg}) -> {a_ms / ms:.2f}x the best torch's speed.")
     return lines
 
 

@@ -75,7 +75,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   BlasOperand oa, ob;
   const Tensor ea = blas_ready(a.expand(a_full), oa);
   const Tensor eb = blas_ready(b.expand(b_full), ob);
-  Tensor out = Tensor::zeros(out_shape, a.dtype());
+  // BLAS overwrites the output (beta = 0); only an empty sum (k = 0) needs the zeros.
+  Tensor out = k > 0 ? Tensor::empty(out_shape, a.dtype()) : Tensor::zeros(out_shape, a.dtype());
   const int64_t batches = numel(batch);
   if (m > 0 && n > 0 && k > 0) {
     dispatch_floating(a.dtype(), "matmul", [&](auto tag) {

@@ -1,12 +1,15 @@
 // attend bench softmax: the no-grad attend::softmax(x, dim=-1) on an f32 tensor of --shape (a fresh output each
-// call, as torch.softmax(x, -1)). Keys as bench/anchors/softmax.py: bench, shape, dim, threads, ms_*, samples,
-// gbs_median (bytes read + written per call / time), peak_rss_mib.
+// call, as torch.softmax(x, -1)); with --out, the row kernel (kernels::softmax_rows) into a preallocated output, as
+// bench/anchors/softmax.py --out. Keys as that script: bench, shape, dim, out, threads, ms_*, samples, gbs_median
+// (bytes read + written per call / time), peak_rss_mib.
 #include <charconv>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "attend/core/rng.hpp"
 #include "attend/core/threads.hpp"
+#include "attend/tensor/kernels/softmax.hpp"
 #include "attend/tensor/softmax.hpp"
 #include "bench_common.hpp"
 
@@ -17,6 +20,7 @@ namespace {
 struct SoftmaxOptions {
   CommonOptions common;
   std::string shape = "8,8,512,512";
+  bool out = false;
 };
 
 // "8,8,512,512" -> {8, 8, 512, 512}; empty on any malformed or non-positive extent.
@@ -52,8 +56,17 @@ int run_softmax(const SoftmaxOptions& o) {
   const Shape shape = parse_shape(o.shape);
   Rng rng(0);
   const Tensor x = Tensor::randn(shape, rng);
-  const auto ms = time_calls([&] { (void)softmax(x, -1); }, o.common);
-  nlohmann::json rec = {{"bench", "softmax"}, {"shape", shape}, {"dim", -1}, {"threads", o.common.threads}};
+  std::vector<double> ms;
+  if (o.out) {
+    const Tensor y = Tensor::empty(shape);
+    const int64_t cols = shape.back();
+    ms = time_calls([&] { kernels::softmax_rows(x.data<float>(), y.data<float>(), x.numel() / cols, cols); },
+                    o.common);
+  } else {
+    ms = time_calls([&] { (void)softmax(x, -1); }, o.common);
+  }
+  nlohmann::json rec = {
+      {"bench", "softmax"}, {"shape", shape}, {"dim", -1}, {"out", o.out}, {"threads", o.common.threads}};
   rec.update(stats_ms(ms));
   const double bytes = 2.0 * static_cast<double>(x.numel()) * sizeof(float);
   rec["gbs_median"] = bytes / (rec["ms_median"].get<double>() * 1e-3) / 1e9;
@@ -70,6 +83,7 @@ void add_softmax(CLI::App& bench, CommandTable& table) {
   cmd->add_option("--shape", opts->shape, "Tensor shape, comma-separated (the softmax runs over the last dim)")
       ->check(kShapeValidator)
       ->capture_default_str();
+  cmd->add_flag("--out", opts->out, "Time the row kernel into a preallocated output (no allocation per call)");
   add_common_options(*cmd, opts->common);
   cmd->callback([&table, opts] { table.selected = [opts] { return run_softmax(*opts); }; });
 }

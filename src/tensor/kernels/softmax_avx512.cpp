@@ -5,8 +5,8 @@
 //   1. m = max(x)                                     (4 accumulators; max is exact, so order does not matter)
 //   2. e = exp(x - m), s = Σ e                        (e into y, or into a per-thread scratch row, see below)
 //   3. y = e · (1/s)        or for log-softmax: y = (x - m) - log(s)   (pass 2 then only sums)
-// The sum adds 16-lane float partials in a fixed order per 512-element chunk and the chunks in double, so a row's
-// result does not depend on which thread computed it: 1 and 2 threads give bitwise-equal outputs.
+// The sum adds 16-lane float partials (double for log-softmax) in a fixed order per 512-element chunk and the chunks
+// in double; a row's result does not depend on which thread computed it: 1 and 2 threads give bitwise-equal outputs.
 //
 // exp: x = n·ln2 + r with n = round(x·log2(e)), |r| ≤ ln2/2 (ln2 split in two, Cody-Waite), e^r = 1 + r·p(r) with
 // p of degree 4 fitted for minimax relative error (9e-8; 1.5e-7 after float rounding; 5 FMAs), then
@@ -18,9 +18,12 @@
 // the output does not fit in cache anyway, and streaming avoids reading every output line before writing it.
 #include "softmax_avx512.hpp"
 
-// GCC 12's avx512fintrin.h builds some intrinsics on a deliberately undefined vector and -Wmaybe-uninitialized
-// reports that at every use (a known false positive).
+// GCC 12's avx512fintrin.h builds some intrinsics on a deliberately undefined vector (_mm512_undefined_ps) and
+// -W(maybe-)uninitialized reports that at every use (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 #include <omp.h>
 
@@ -80,30 +83,18 @@ ATTEND_AVX512 float row_max(const float* x, int64_t cols) {
 // Σ exp(x - m) over the row; also stores the exponentials into e when kStore. Softmax sums 16-lane float partials
 // per chunk (its outputs only need relative accuracy); log-softmax sums in double, because log(s) for s ≈ 1 is an
 // output near 0 that a float sum would get wrong by ~1e-7 absolute.
-template <bool kStore, bool kDouble>
-struct ExpSum {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  __m512d d0 = _mm512_setzero_pd(), d1 = _mm512_setzero_pd();
+// exp(x[j..j+16) - m) on the lanes in k (0 on the others), also stored into e when kStore.
+template <bool kStore>
+ATTEND_AVX512 inline __m512 exp_lanes(const float* x, float* e, int64_t j, __m512 m, __mmask16 k) {
+  const __m512 v = _mm512_maskz_mov_ps(k, exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), m)));
+  if constexpr (kStore) _mm512_mask_storeu_ps(e + j, k, v);
+  return v;
+}
 
-  // exp(x[j..j+16) - m) into e (lanes in k) and into accumulator `second` ? s1/d1 : s0/d0.
-  ATTEND_AVX512 void step(const float* x, float* e, int64_t j, __m512 m, __mmask16 k, bool second) {
-    const __m512 v = _mm512_maskz_mov_ps(k, exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), m)));
-    if constexpr (kStore) _mm512_mask_storeu_ps(e + j, k, v);
-    if constexpr (kDouble) {
-      __m512d& d = second ? d1 : d0;
-      d = _mm512_add_pd(d, _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)),
-                                         _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1))));
-    } else {
-      __m512& acc = second ? s1 : s0;
-      acc = _mm512_add_ps(acc, v);
-    }
-  }
-
-  ATTEND_AVX512 double total() const {
-    if constexpr (kDouble) return _mm512_reduce_add_pd(_mm512_add_pd(d0, d1));
-    return static_cast<double>(_mm512_reduce_add_ps(_mm512_add_ps(s0, s1)));
-  }
-};
+ATTEND_AVX512 inline __m512d add_widened(__m512d acc, __m512 v) {
+  return _mm512_add_pd(acc, _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)),
+                                          _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1))));
+}
 
 template <bool kStore, bool kDouble>
 ATTEND_AVX512 double exp_sum(const float* x, float* e, int64_t cols, float max) {
@@ -112,22 +103,62 @@ ATTEND_AVX512 double exp_sum(const float* x, float* e, int64_t cols, float max) 
   double total = 0.0;
   for (int64_t base = 0; base < cols; base += kSumChunk) {
     const int64_t end = std::min(cols, base + kSumChunk);
-    ExpSum<kStore, kDouble> acc;
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    __m512d d0 = _mm512_setzero_pd(), d1 = _mm512_setzero_pd();
     int64_t j = base;
     for (; j + 2 * kLanes <= end; j += 2 * kLanes) {
-      acc.step(x, e, j, m, all, false);
-      acc.step(x, e, j + kLanes, m, all, true);
+      const __m512 v0 = exp_lanes<kStore>(x, e, j, m, all);
+      const __m512 v1 = exp_lanes<kStore>(x, e, j + kLanes, m, all);
+      if constexpr (kDouble) {
+        d0 = add_widened(d0, v0);
+        d1 = add_widened(d1, v1);
+      } else {
+        s0 = _mm512_add_ps(s0, v0);
+        s1 = _mm512_add_ps(s1, v1);
+      }
     }
-    for (; j < end; j += kLanes) acc.step(x, e, j, m, first_lanes(std::min(kLanes, end - j)), false);
-    total += acc.total();
+    for (; j < end; j += kLanes) {
+      const __m512 v = exp_lanes<kStore>(x, e, j, m, first_lanes(std::min(kLanes, end - j)));
+      if constexpr (kDouble) {
+        d0 = add_widened(d0, v);
+      } else {
+        s0 = _mm512_add_ps(s0, v);
+      }
+    }
+    if constexpr (kDouble) {
+      total += _mm512_reduce_add_pd(_mm512_add_pd(d0, d1));
+    } else {
+      total += static_cast<double>(_mm512_reduce_add_ps(_mm512_add_ps(s0, s1)));
+    }
   }
   return total;
 }
 
+// The three kinds of output row, as functors (not lambdas: every function that touches a 512-bit vector must carry
+// the target attribute, or builds without -march=native fail).
+struct Zeros {
+  ATTEND_AVX512 __m512 operator()(int64_t /*j*/, __mmask16 /*k*/) const { return _mm512_setzero_ps(); }
+};
+struct Scaled {  // e · inv
+  const float* e;
+  float inv;
+  ATTEND_AVX512 __m512 operator()(int64_t j, __mmask16 k) const {
+    return _mm512_mul_ps(_mm512_maskz_loadu_ps(k, e + j), _mm512_set1_ps(inv));
+  }
+};
+struct Shifted {  // (x - m) - ls
+  const float* x;
+  float m;
+  float ls;
+  ATTEND_AVX512 __m512 operator()(int64_t j, __mmask16 k) const {
+    return _mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), _mm512_set1_ps(m)), _mm512_set1_ps(ls));
+  }
+};
+
 // y[j] = f(j-th vector) for the row, with non-temporal stores on the 64-byte-aligned middle when `stream`.
 // f maps (pointer offset j, lane mask) to the vector of outputs.
 template <class F>
-ATTEND_AVX512 inline void store_row(float* y, int64_t cols, bool stream, F f) {
+ATTEND_AVX512 inline void store_row(float* y, int64_t cols, bool stream, const F& f) {
   int64_t j = 0;
   if (stream && reinterpret_cast<uintptr_t>(y) % sizeof(float) == 0) {
     const int64_t head = std::min<int64_t>(cols, ((64 - reinterpret_cast<uintptr_t>(y) % 64) % 64) / sizeof(float));
@@ -143,25 +174,18 @@ ATTEND_AVX512 inline void store_row(float* y, int64_t cols, bool stream, F f) {
 ATTEND_AVX512 void one_row(const float* x, float* y, int64_t cols, bool log, bool stream, float* scratch) {
   const float m = row_max(x, cols);
   if (m == -std::numeric_limits<float>::infinity()) {  // all -inf (fully masked): zeros, never NaN
-    store_row(y, cols, stream, [](int64_t, __mmask16) ATTEND_AVX512 { return _mm512_setzero_ps(); });
+    store_row(y, cols, stream, Zeros{});
     return;
   }
   if (log) {
-    const double s = exp_sum<false, true>(x, nullptr, cols, m);
-    const __m512 vm = _mm512_set1_ps(m);
-    const __m512 ls = _mm512_set1_ps(static_cast<float>(std::log(s)));
     // (x - m) ≤ 0 and log(s) ≥ 0: no cancellation, so float is as good as the naive double here.
-    store_row(y, cols, stream, [&](int64_t j, __mmask16 k) ATTEND_AVX512 {
-      return _mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + j), vm), ls);
-    });
+    const double s = exp_sum<false, true>(x, nullptr, cols, m);
+    store_row(y, cols, stream, Shifted{x, m, static_cast<float>(std::log(s))});
     return;
   }
   float* e = stream && scratch != nullptr ? scratch : y;
   const double s = exp_sum<true, false>(x, e, cols, m);
-  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / s));
-  store_row(y, cols, stream && e != y, [&](int64_t j, __mmask16 k) ATTEND_AVX512 {
-    return _mm512_mul_ps(_mm512_maskz_loadu_ps(k, e + j), inv);
-  });
+  store_row(y, cols, stream && e != y, Scaled{e, static_cast<float>(1.0 / s)});
 }
 
 struct FreeDeleter {
