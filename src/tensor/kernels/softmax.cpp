@@ -19,9 +19,10 @@ double row_max(const float* x, int64_t cols) {
   return m;
 }
 
-}  // namespace
-
-void softmax_rows_naive(const float* x, float* y, int64_t rows, int64_t cols) {
+// Shared row loop of the naive kernels: per row the max m and s = Σ exp(x − m) in double, then
+// write(x_j, m, s) per element. An all -inf row gives zeros.
+template <class Write>
+void naive_rows(const float* x, float* y, int64_t rows, int64_t cols, Write write) {
 #pragma omp parallel for schedule(static) if (detail::parallel_rows(rows, cols))
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
@@ -33,26 +34,18 @@ void softmax_rows_naive(const float* x, float* y, int64_t rows, int64_t cols) {
     }
     double s = 0.0;
     for (int64_t j = 0; j < cols; ++j) s += std::exp(static_cast<double>(xr[j]) - m);
-    const double inv = 1.0 / s;
-    for (int64_t j = 0; j < cols; ++j) yr[j] = static_cast<float>(std::exp(static_cast<double>(xr[j]) - m) * inv);
+    for (int64_t j = 0; j < cols; ++j) yr[j] = static_cast<float>(write(static_cast<double>(xr[j]), m, s));
   }
 }
 
+}  // namespace
+
+void softmax_rows_naive(const float* x, float* y, int64_t rows, int64_t cols) {
+  naive_rows(x, y, rows, cols, [](double v, double m, double s) { return std::exp(v - m) / s; });
+}
+
 void log_softmax_rows_naive(const float* x, float* y, int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static) if (detail::parallel_rows(rows, cols))
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * cols;
-    float* yr = y + r * cols;
-    const double m = row_max(xr, cols);
-    if (m == -std::numeric_limits<double>::infinity()) {
-      for (int64_t j = 0; j < cols; ++j) yr[j] = 0.0F;
-      continue;
-    }
-    double s = 0.0;
-    for (int64_t j = 0; j < cols; ++j) s += std::exp(static_cast<double>(xr[j]) - m);
-    const double lse = m + std::log(s);
-    for (int64_t j = 0; j < cols; ++j) yr[j] = static_cast<float>(static_cast<double>(xr[j]) - lse);
-  }
+  naive_rows(x, y, rows, cols, [](double v, double m, double s) { return v - (m + std::log(s)); });
 }
 
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
