@@ -4,6 +4,7 @@
 // autograd (Var, tape) -> ops (differentiable functions) -> nn (modules) -> io (safetensors) -> parity (fixtures).
 #pragma once
 
+#include "attend/core/allocator.hpp"
 #include "attend/core/dtype.hpp"
 #include "attend/core/error.hpp"
 #include "attend/core/half.hpp"

@@ -1,6 +1,7 @@
 // Storage: a reference-counted block of bytes that one or more Tensors view.
 //
-// Owned storage is 64-byte aligned (one AVX-512 register, one cache line). Borrowed storage wraps memory that belongs
+// Owned storage is 64-byte aligned (one AVX-512 register, one cache line) and comes from attend::allocate, which
+// caches large blocks (core/allocator.hpp). Borrowed storage wraps memory that belongs
 // to someone else (a memory-mapped safetensors file) and keeps its owner alive through `keepalive`.
 #pragma once
 
