@@ -18,6 +18,9 @@ Registry& registry() {
   static Registry* r = [] {
     auto* out = new Registry();  // never destroyed: runners may be looked up during static destruction
     register_nn_runners(out->runners);
+    register_attention_runners(out->runners);
+    register_multi_head_attention_runners(out->runners);
+    register_transformer_runners(out->runners);
     return out;
   }();
   return *r;

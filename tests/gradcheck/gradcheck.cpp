@@ -46,6 +46,14 @@ std::string run_gradcheck(const GradcheckCase& c, uint64_t seed) {
   Rng rng(seed);
   std::vector<Var> inputs;
   for (const Shape& s : c.shapes) inputs.emplace_back(draw(s, c.domain, rng), true);
+  std::vector<Var> checked = inputs;
+  if (c.parameters) {
+    for (const Var& p : c.parameters()) {
+      if (p.value().dtype() != DType::f64) return "a module parameter is not f64";
+      p.zero_grad();
+      checked.push_back(p);
+    }
+  }
   const Var out = c.fn(inputs);
   if (out.dtype() != DType::f64) return fmt::format("output is {}, expected f64", dtype_name(out.dtype()));
   const Tensor cot = Tensor::randn(out.shape(), rng, DType::f64);
@@ -54,9 +62,10 @@ std::string run_gradcheck(const GradcheckCase& c, uint64_t seed) {
 
   std::string worst;
   double worst_excess = 0.0;
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    const Tensor& x = inputs[k].value();
-    const Tensor analytic = inputs[k].grad().defined() ? inputs[k].grad() : Tensor::zeros(x.shape(), DType::f64);
+  for (size_t k = 0; k < checked.size(); ++k) {
+    const Tensor& x = checked[k].value();
+    const Tensor analytic = checked[k].grad().defined() ? checked[k].grad() : Tensor::zeros(x.shape(), DType::f64);
+    if (!x.is_contiguous()) return fmt::format("input {} is not contiguous", k);
     if (analytic.shape() != x.shape()) return fmt::format("input {}: gradient shape {} != {}", k,
                                                           shape_str(analytic.shape()), shape_str(x.shape()));
     const std::vector<double> a = analytic.to_vector<double>();
@@ -72,7 +81,8 @@ std::string run_gradcheck(const GradcheckCase& c, uint64_t seed) {
       const double excess = std::abs(a[i] - numeric) - (kAtol + kRtol * std::abs(numeric));
       if (!(excess <= 0) && (worst.empty() || excess > worst_excess || std::isnan(excess))) {
         worst_excess = excess;
-        worst = fmt::format("input {} element {}: analytic {:.8g}, numeric {:.8g}", k, i, a[i], numeric);
+        worst = fmt::format("{} {} element {}: analytic {:.8g}, numeric {:.8g}", k < inputs.size() ? "input" : "parameter",
+                            k < inputs.size() ? k : k - inputs.size(), i, a[i], numeric);
       }
     }
   }
