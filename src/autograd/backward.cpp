@@ -47,12 +47,18 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
     stack.pop_back();
   }
 
-  std::unordered_map<Impl*, Tensor> pending{{impl_.get(), seed}};
+  // Gradients on their way to each Var. `owned` marks a tensor that only this map references (made by the engine),
+  // which slice gradients may be added into in place; others (an op may pass its own gy along) are copied first.
+  struct Pending {
+    Tensor grad;
+    bool owned = false;
+  };
+  std::unordered_map<Impl*, Pending> pending{{impl_.get(), {seed, false}}};
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Impl* v = it->get();
     auto found = pending.find(v);
     if (found == pending.end()) continue;  // no gradient reached this Var
-    Tensor grad = std::move(found->second);
+    Tensor grad = std::move(found->second.grad);
     pending.erase(found);
     if (v->node == nullptr) {  // a leaf: accumulate
       // A leaf owns its gradient (optimizers and clipping update it in place), so shared storage is copied.
@@ -68,17 +74,32 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
     Grads grads;
     grads.slots.resize(node.inputs.size());
     grads.needed.resize(node.inputs.size());
+    grads.slices.resize(node.inputs.size());
     for (size_t i = 0; i < node.inputs.size(); ++i) grads.needed[i] = node.inputs[i].requires_grad();
     node.backward(grad, grads);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       if (!grads.needed[i] || !grads.slots[i].defined()) continue;
       Impl* in = node.inputs[i].impl_.get();
-      Tensor g = sum_to(grads.slots[i], in->value.shape());
-      ATTEND_ASSERT(g.dtype() == in->value.dtype(), "'{}' returned a {} gradient for a {} input", node.op,
-                    dtype_name(g.dtype()), dtype_name(in->value.dtype()));
+      ATTEND_ASSERT(grads.slots[i].dtype() == in->value.dtype(), "'{}' returned a {} gradient for a {} input",
+                    node.op, dtype_name(grads.slots[i].dtype()), dtype_name(in->value.dtype()));
       auto slot = pending.find(in);
-      if (slot == pending.end()) pending.emplace(in, std::move(g));
-      else slot->second = add(slot->second, g);
+      if (grads.slices[i]) {  // a slice: add into (a zero-initialised, owned) full gradient in place
+        const GradSlice& sl = *grads.slices[i];
+        const Tensor& g = grads.slots[i];
+        ATTEND_ASSERT(g.dim() == in->value.dim(), "'{}' returned a slice gradient of rank {} for an input of rank {}",
+                      node.op, g.dim(), in->value.dim());
+        if (slot == pending.end()) {
+          slot = pending.emplace(in, Pending{Tensor::zeros(in->value.shape(), g.dtype()), true}).first;
+        } else if (!slot->second.owned) {
+          slot->second = {slot->second.grad.clone(), true};
+        }
+        const Tensor dst = slot->second.grad.narrow(sl.dim, sl.start, g.shape()[static_cast<size_t>(sl.dim)]);
+        dst.copy_(add(dst, g));
+        continue;
+      }
+      Tensor g = sum_to(grads.slots[i], in->value.shape());
+      if (slot == pending.end()) pending.emplace(in, Pending{std::move(g), false});
+      else slot->second = {add(slot->second.grad, g), true};
     }
     if (!retain_graph) {  // free saved tensors and inputs as soon as they are used
       node.backward = nullptr;

@@ -15,14 +15,11 @@ namespace {
 
 void check_defined(const Var& x, const char* op) { ATTEND_CHECK(x.defined(), "{}: input is undefined", op); }
 
-// A slice [start, start + length) of dim (already normalised); the backward writes gy into zeros of x's shape.
+// A slice [start, start + length) of dim (already normalised); the backward hands gy to the engine as the gradient
+// of that slice (Grads::set_slice), which adds it into x's gradient in place.
 Var slice(const Var& x, int64_t dim, int64_t start, int64_t length, const char* op) {
   return make_result(x.value().narrow(dim, start, length), {x},
-                     [shape = x.shape(), dim, start, length](const Tensor& gy, Grads& grads) {
-                       Tensor g = Tensor::zeros(shape, gy.dtype());
-                       g.narrow(dim, start, length).copy_(gy);
-                       grads[0] = g;
-                     }, op);
+                     [dim, start](const Tensor& gy, Grads& grads) { grads.set_slice(0, gy, dim, start); }, op);
 }
 
 // Consecutive slices of `size` (the last may be shorter) along dim d, each its own node named `op`.
@@ -79,7 +76,7 @@ Var permute(const Var& x, const std::vector<int64_t>& dims) {
   }, "permute");
 }
 
-// narrow: dx = zeros with gy at [start, start + length) of dim.
+// narrow: dx = gy at [start, start + length) of dim, zeros elsewhere (a slice gradient).
 ATTEND_REGISTER_OP("narrow");
 Var narrow(const Var& x, int64_t dim, int64_t start, int64_t length) {
   check_defined(x, "narrow");
@@ -90,7 +87,7 @@ Var narrow(const Var& x, int64_t dim, int64_t start, int64_t length) {
   return slice(x, d, start, length, "narrow");
 }
 
-// select: dx = zeros with gy at index i of dim.
+// select: dx = gy at index i of dim, zeros elsewhere (a slice gradient).
 ATTEND_REGISTER_OP("select");
 Var select(const Var& x, int64_t dim, int64_t index) {
   check_defined(x, "select");
@@ -99,10 +96,8 @@ Var select(const Var& x, int64_t dim, int64_t index) {
                "select: index {} out of range for dim {} with extent {} (input shape {})", index, d, x.size(d),
                shape_str(x.shape()));
   const int64_t i = index < 0 ? index + x.size(d) : index;
-  return make_result(x.value().select(d, i), {x}, [shape = x.shape(), d, i](const Tensor& gy, Grads& grads) {
-    Tensor g = Tensor::zeros(shape, gy.dtype());
-    g.select(d, i).copy_(gy);
-    grads[0] = g;
+  return make_result(x.value().select(d, i), {x}, [d, i](const Tensor& gy, Grads& grads) {
+    grads.set_slice(0, gy.unsqueeze(d), d, i);  // the gradient of x.narrow(d, i, 1)
   }, "select");
 }
 

@@ -15,19 +15,35 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "attend/autograd/var.hpp"
 
 namespace attend {
 
+/// Where a slice gradient goes: elements [start, start + extent) of dim `dim` of the input.
+struct GradSlice {
+  int64_t dim = 0;
+  int64_t start = 0;
+};
+
 /// The gradients an op's backward writes, one slot per input, in input order. Leave a slot undefined for "no
 /// gradient" (zero); skip the work for inputs where needs(i) is false.
+/// A slicing op (narrow, select, the pieces of split) writes only the gradient of its slice with set_slice(): the
+/// engine adds it into the input's gradient in place, so T per-step slices of a [B, T, C] tensor cost O(B·T·C) in
+/// backward, not T full-size zero tensors.
 struct Grads {
   std::vector<Tensor> slots;
   std::vector<bool> needed;
+  std::vector<std::optional<GradSlice>> slices;
   Tensor& operator[](size_t i) { return slots[i]; }
   bool needs(size_t i) const { return needed[i]; }
+  /// Slot i is the gradient of input i's elements [start, start + g.shape[dim]) along dim (g has the input's rank).
+  void set_slice(size_t i, Tensor g, int64_t dim, int64_t start) {
+    slots[i] = std::move(g);
+    slices[i] = GradSlice{dim, start};
+  }
 };
 
 struct Node {

@@ -2,8 +2,8 @@
 //
 // Views (reshape where the strides allow, transpose, permute, narrow, select, expand, unsqueeze, squeeze) share
 // storage with their input, like torch; their gradient is the inverse view of the output gradient. Slices (narrow,
-// select, the pieces of split and chunk) send back zeros of the input's shape with the gradient written into the
-// slice. Joins (concat, stack) copy; each input's gradient is a view of the output gradient.
+// select, the pieces of split and chunk) send back only the gradient of their slice, which the engine adds into the
+// input's gradient in place (Grads::set_slice), so per-step slices of a sequence cost O(slice) in backward. Joins (concat, stack) copy; each input's gradient is a view of the output gradient.
 // The index ops take an i64 index tensor and u8 masks (other dtypes throw); their backward scatter-adds in a fixed
 // order, so gradients are bitwise independent of the thread count. Every error names the op, the argument and the
 // shapes; an index out of range names the index, its position and the extent.

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "attend/autograd/node.hpp"
+#include "attend/ops/elementwise.hpp"
+#include "attend/ops/reduction.hpp"
+#include "attend/ops/shape.hpp"
 #include "attend/tensor/elementwise.hpp"
 #include "test_util.hpp"
 
@@ -105,6 +108,34 @@ TEST(Autograd, SetValueReplacesALeafForEveryCopy) {
   EXPECT_FALSE(copy.grad().defined());
   EXPECT_THROW(times(x, x).set_value(Tensor::ones({3})), Error);
   EXPECT_THROW(x.set_value(Tensor::ones({3}, DType::i64)), Error);
+}
+
+TEST(Autograd, SliceGradientsAccumulateWithoutTouchingSharedGradients) {
+  // u receives a full gradient that is a view of the seed (concat passes views of gy) and two slice gradients: the
+  // engine must copy before adding in place, so the seed stays as it was.
+  Var x(Tensor::from_vector<double>({1, 2, 3, 4, 5, 6}, {3, 2}), true);
+  const Var u = x * 2.0;                                                       // [3, 2]
+  const Var out = concat({u, narrow(u, 0, 1, 2), reshape(select(u, 0, 0), {1, 2})}, 0);  // [6, 2]
+  const Tensor seed = Tensor::from_vector<double>({1, 1, 1, 1, 1, 1, 10, 10, 10, 10, 100, 100}, {6, 2});
+  const std::vector<double> seed_before = seed.to_vector<double>();
+  out.backward(seed);
+  EXPECT_EQ(seed.to_vector<double>(), seed_before);
+  // du = [1 + 100, 1 + 10, 1 + 10] per row; dx = 2 du.
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{202, 202, 22, 22, 22, 22}));
+}
+
+TEST(Autograd, PerStepSelectsGiveTheFullGradient) {
+  Var x(Tensor::arange(24, DType::f64).reshape({2, 4, 3}), true);  // [B, T, C]
+  Var total;
+  for (int64_t t = 0; t < 4; ++t) {
+    const Var step = select(x, 1, t) * static_cast<double>(t + 1);  // [B, C]
+    total = total.defined() ? total + step : step;
+  }
+  sum(total).backward();
+  const Tensor g = x.grad();
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t t = 0; t < 4; ++t)
+      for (int64_t c = 0; c < 3; ++c) EXPECT_EQ(g.at({b, t, c}), static_cast<double>(t + 1));
 }
 
 }  // namespace
