@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # compare.sh WORKLOAD... - attend against its anchors, side by side in one session (see bench/README.md).
 #
-# Workloads: matmul[:N] (default N=1024; anchors: raw OpenBLAS sgemm and torch.matmul) and
-#            softmax[:D1,D2,...] (default 8,8,512,512; anchor: torch.softmax(x, -1)).
+# Workloads: matmul[:N] (default N=1024; anchors: raw OpenBLAS sgemm and torch.matmul),
+#            softmax[:D1,D2,...] (default 8,8,512,512; anchor: torch.softmax(x, -1)),
+#            attention[:N][:causal][:fwd|:fwdbwd] (default 512, not causal, fwd; B8 H8 d64; anchor: attention.py
+#              --variant naive or causal; attend: `attend bench attention`), e.g. attention:2048:causal:fwdbwd,
+#            mha[:N][:fwd|:fwdbwd] (default 512, fwd; E512 H8 B8; anchor: attention.py --variant mha, i.e.
+#              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd.
+#            The optional parts come in this order; attention and mha anchors run in every TORCH_CFGS configuration,
+#            and both sides time >= 5 samples over >= 4 s (the anchor's protocol for these workloads).
 # For every workload, ROUNDS rounds; each round runs every anchor configuration and every attend configuration once,
 # alternating sides (the order flips every round). Before and after: the 2-thread FMA probe (peak t 8), so a noisy
 # host can be recognised. Every JSON line goes to $OUT; the table is printed at the end (bench/compare_table.py).
@@ -30,7 +36,8 @@ OPENBLAS_OMP_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
 OPENBLAS_OMP_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-[[ $# -ge 1 ]] || die "usage: bench/compare.sh WORKLOAD... (matmul[:N], softmax[:D1,D2,...])"
+WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd], mha[:N][:fwd|:fwdbwd]"
+[[ $# -ge 1 ]] || die "usage: bench/compare.sh WORKLOAD... ($WORKLOAD_SYNTAX)"
 [[ -x "$ATTEND_BIN" ]] || die "no attend binary at $ATTEND_BIN (build it: cmake -S . -B build/release -G Ninja \
 -DCMAKE_BUILD_TYPE=Release && ninja -C build/release; or set ATTEND_BIN)"
 [[ -f "$ANCHORS/py/common.py" ]] || die "anchor scripts not found in $ANCHORS (set ANCHORS)"
@@ -38,8 +45,9 @@ die() { echo "compare.sh: $*" >&2; exit 1; }
 [[ -f "$TCMALLOC" ]] || die "tcmalloc not found at $TCMALLOC (apt-get install libtcmalloc-minimal4)"
 [[ "$ROUNDS" -ge 1 ]] || die "ROUNDS must be >= 1"
 for w in "$@"; do
-  [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ]] ||
-    die "unknown workload '$w' (matmul[:N], softmax[:D1,D2,...])"
+  [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ||
+     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ]] ||
+    die "unknown workload '$w' ($WORKLOAD_SYNTAX)"
 done
 
 # ---- anchor binaries: the FMA probe and raw sgemm against the OpenMP OpenBLAS (the one attend links) ----
@@ -89,9 +97,31 @@ attend_run() {  # attend_run ALLOC T args...
   benv "$t" "$alloc" "$ATTEND_BIN" bench "$@" --threads "$t" | tag side=attend alloc="$alloc" round="$round"
 }
 
+# attention_args WORKLOAD: sets att_n, att_variant (naive, causal or mha) and att_mode from attention[:N][:causal]
+# [:MODE] or mha[:N][:MODE].
+attention_args() {
+  local part parts=()
+  att_n=512 att_mode=fwd att_variant="${1%%:*}"
+  [[ "$att_variant" == attention ]] && att_variant=naive
+  IFS=: read -ra parts <<<"${1#*:}"
+  [[ "$1" == *:* ]] || parts=()
+  for part in "${parts[@]}"; do
+    case "$part" in
+      causal) att_variant=causal ;;
+      fwd | fwdbwd) att_mode="$part" ;;
+      *) att_n="$part" ;;
+    esac
+  done
+}
+
 anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
   local kind="${1%%:*}" arg="${1#*:}"
-  if [[ "$kind" == matmul ]]; then
+  if [[ "$kind" == attention || "$kind" == mha ]]; then
+    attention_args "$1"
+    for cfg in $TORCH_CFGS; do
+      torch_run "$cfg" attention.py --variant "$att_variant" --mode "$att_mode" --n "$att_n"
+    done
+  elif [[ "$kind" == matmul ]]; then
     [[ "$arg" == matmul ]] && arg=1024
     for t in $THREADS; do
       benv "$t" glibc "$BUILD/sgemm_openblas" "$arg" | tag side=anchor round="$round" dtype=float32
@@ -110,7 +140,12 @@ attends_of() {  # attends_of WORKLOAD: every attend configuration, once
   local kind="${1%%:*}" arg="${1#*:}"
   for alloc in $ATTEND_ALLOCS; do
     for t in $THREADS; do
-      if [[ "$kind" == matmul ]]; then
+      if [[ "$kind" == attention || "$kind" == mha ]]; then
+        attention_args "$1"
+        local causal=()
+        [[ "$att_variant" == causal ]] && causal=(--causal)
+        attend_run "$alloc" "$t" "$kind" --n "$att_n" --mode "$att_mode" "${causal[@]}" --reps 5 --seconds 4
+      elif [[ "$kind" == matmul ]]; then
         [[ "$arg" == matmul ]] && arg=1024
         attend_run "$alloc" "$t" matmul --n "$arg"
       else

@@ -3,7 +3,9 @@
 Usage: /usr/bin/python3 bench/compare_table.py RESULTS.jsonl
 Each configuration's value is the median over rounds of the per-run ms_median; "rounds" lists the per-run medians.
 Matmul also gives the median of the per-round paired ratios (attend vs sgemm in the same round), the number that
-is robust to the host drifting between rounds.
+is robust to the host drifting between rounds. Attention and mha (records of bench "attention") give each
+configuration's speed relative to the best torch configuration, % of FP32 peak (attention core FLOP; for mha the
+total with the projections), and the paired per-round ratio of the best attend to the best torch.
 """
 import json
 import statistics
@@ -40,6 +42,9 @@ def config_name(r):
         return "OpenBLAS sgemm (raw, OpenMP build)"
     if r["bench"] == "torch_matmul":
         return f"torch.matmul [{r.get('alloc')}]"
+    if r["bench"] == "attention":
+        what = "nn.MultiheadAttention" if r.get("variant") == "mha" else "attention.py"
+        return f"torch {what} cfg {r.get('cfg')} [{r.get('alloc')}]"
     name = f"torch.softmax cfg {r.get('cfg')} [{r.get('alloc')}]"
     return name + " out=" if r.get("out") else name
 
@@ -108,11 +113,71 @@ def softmax_tables(recs):
     return lines
 
 
+ATTENTION_WHAT = {
+    "naive": "softmax(Q Kᵀ/√d) V",
+    "causal": "softmax(causal(Q Kᵀ/√d)) V, full scores",
+    "mha": "multi-head self-attention module, projections included",
+}
+
+
+def attention_tables(recs):
+    lines = []
+    runs = [r for r in recs if r.get("bench") == "attention"]
+    order = {"naive": 0, "causal": 1, "mha": 2}
+    keyfn = lambda r: (order.get(r["variant"], 9), r["variant"], r["mode"], r["n"], r.get("B"), r.get("H"), r.get("d"))
+    for (_, variant, mode, n, b, h, d), rs in sorted(group(runs, keyfn).items()):
+        mha = variant == "mha"
+        gkey = "gflops_total_median" if mha else "gflops_core_median"
+        flop_note = ("GFLOP/s and % of peak count the core and the projections" if mha
+                     else "GFLOP/s and % of peak count the core's 4·B·H·n²·d (x3 for fwdbwd)")
+        shape = f"B={b} H={h} d={d}" + (f" E={h * d}" if mha and h and d else "")
+        lines += [f"\n### attention {variant} {mode}, n={n}, {shape}: {ATTENTION_WHAT.get(variant, variant)}\n",
+                  f"{flop_note}; \"vs best torch\" > 1 means faster than the best torch configuration.\n",
+                  "| side | config | threads | ms median | GFLOP/s | % of FP32 peak | vs best torch | peak RSS MiB "
+                  "| rounds (ms) |", "|---|---|---|---|---|---|---|---|---|"]
+        by_cfg = sorted(group(rs, lambda r: (config_name(r), r["threads"])).items(),
+                        key=lambda kv: (kv[1][0]["side"] != "anchor", kv[0]))
+        meds = {k: med([r["ms_median"] for r in cr]) for k, cr in by_cfg}
+        anchor = [(meds[k], k) for k, cr in by_cfg if cr[0]["side"] == "anchor"]
+        a_ms, a_key = min(anchor) if anchor else (float("nan"), None)
+        best = {}
+        for (name, t), cr in by_cfg:
+            ms = meds[(name, t)]
+            gf = med([r[gkey] for r in cr if gkey in r])
+            rss = max(r.get("peak_rss_mib", float("nan")) for r in cr)
+            side = cr[0]["side"]
+            vs = f"{a_ms / ms:.2f}x" if anchor else "-"
+            lines.append(f"| {side} | {name} | {t} | {ms:.2f} | {gf:.1f} | {100 * gf / (PEAK_PER_CORE * t):.0f}% | {vs} "
+                         f"| {rss:.0f} | " + ", ".join(f"{r['ms_median']:.2f}" for r in cr) + " |")
+            if side == "attend":
+                key = f"attend [{cr[0].get('alloc', 'glibc')}]"
+                if key not in best or ms < best[key][0]:
+                    best[key] = (ms, f"{t} thread(s)")
+        if not anchor:
+            continue
+        lines.append(f"\nbest torch (<= 2 cores): {a_ms:.2f} ms ({a_key[0]}, {a_key[1]} thread(s)).")
+        for key in sorted(best):
+            ms, cfg = best[key]
+            lines.append(f"  best {key}: {ms:.2f} ms ({cfg}) -> {a_ms / ms:.2f}x the best torch's speed.")
+        rounds = group(rs, lambda r: r.get("round"))
+        paired = []
+        for rr in rounds.values():
+            a = [r["ms_median"] for r in rr if r["side"] == "anchor"]
+            m = [r["ms_median"] for r in rr if r["side"] == "attend"]
+            if a and m:
+                paired.append(min(a) / min(m))
+        if paired:
+            lines.append(f"  paired per round (best torch / best attend of the same round): median {med(paired):.2f}x "
+                         f"over {len(paired)} round(s): " + ", ".join(f"{p:.2f}" for p in paired))
+    return lines
+
+
 def main():
     recs = load(sys.argv[1])
     out = ["## FMA probe"] + probe_line(recs)
     out += matmul_tables(recs)
     out += softmax_tables(recs)
+    out += attention_tables(recs)
     print("\n".join(out))
 
 

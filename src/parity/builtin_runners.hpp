@@ -18,6 +18,10 @@ void register_attention_runners(std::map<std::string, ParityRunner>& runners);
 void register_multi_head_attention_runners(std::map<std::string, ParityRunner>& runners);
 /// torch.nn.TransformerEncoderLayer, torch.nn.TransformerDecoderLayer (src/parity/transformer_runners.cpp).
 void register_transformer_runners(std::map<std::string, ParityRunner>& runners);
+/// torch.nn.RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell (src/parity/rnn_runners.cpp).
+void register_rnn_runners(std::map<std::string, ParityRunner>& runners);
+/// attend.AttentionDecoder (src/parity/decoder_runners.cpp).
+void register_decoder_runners(std::map<std::string, ParityRunner>& runners);
 
 /// The runner for `module`; throws ParityError (unsupported) listing the known names.
 ParityRunner find_parity_runner(const std::string& module);

@@ -21,6 +21,8 @@ Registry& registry() {
     register_attention_runners(out->runners);
     register_multi_head_attention_runners(out->runners);
     register_transformer_runners(out->runners);
+    register_rnn_runners(out->runners);
+    register_decoder_runners(out->runners);
     return out;
   }();
   return *r;

@@ -3,6 +3,9 @@
 // gflops_* where the anchor has them) plus "impl": "attend". bench/compare.sh runs it against the anchors.
 //   attend bench matmul --n 1024 --threads 2
 //   attend bench softmax --shape 8,8,512,512 --threads 2
+//   attend bench attention --n 512 --mode fwdbwd --causal --threads 2
+//   attend bench mha --n 512 --mode fwd --threads 2
+//   attend bench lstm --seq 50 --batch 32 --input 256 --hidden 512 --bidirectional --mode fwdbwd --threads 2
 #include "bench_common.hpp"
 
 namespace attend::cli {
@@ -12,6 +15,9 @@ void add_bench_command(CLI::App& app, CommandTable& table) {
   cmd->require_subcommand(1);
   bench::add_matmul(*cmd, table);
   bench::add_softmax(*cmd, table);
+  bench::add_attention(*cmd, table);
+  bench::add_mha(*cmd, table);
+  bench::add_rnn(*cmd, table);
 }
 
 }  // namespace attend::cli

@@ -6,7 +6,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "commands.hpp"
@@ -38,5 +40,30 @@ void emit(nlohmann::json record);
 
 void add_matmul(CLI::App& bench, CommandTable& table);
 void add_softmax(CLI::App& bench, CommandTable& table);
+void add_attention(CLI::App& bench, CommandTable& table);
+void add_mha(CLI::App& bench, CommandTable& table);
+/// `bench lstm` and `bench gru` (bench_rnn.cpp).
+void add_rnn(CLI::App& bench, CommandTable& table);
+
+// --- shared by bench attention and bench mha (defined in bench_attention.cpp) ------------------------------------
+
+/// The attention core's geometry: q, k, v [batch, heads, n, head_dim].
+struct AttentionShape {
+  int64_t batch = 8;
+  int64_t heads = 8;
+  int64_t n = 512;
+  int64_t head_dim = 64;
+};
+
+/// Registers --mode fwd|fwdbwd (anything else is rejected by CLI11 with the accepted values).
+void add_mode_option(CLI::App& cmd, std::string& mode);
+
+/// FLOP of the attention core as the anchor counts them: 4·B·H·n²·d forward (QKᵀ and PV), 3× that for "fwdbwd".
+double attention_core_flop(const AttentionShape& shape, const std::string& mode);
+
+/// The record of ../shared/anchors/py/attention.py: bench "attention", variant, mode, n, threads, B, H, d, ms_*,
+/// samples, gflops_core_median/min/max, peak_rss_mib (now) and rss_base_mib (measured before the inputs).
+nlohmann::json attention_record(const std::string& variant, const std::string& mode, const AttentionShape& shape,
+                                int threads, const std::vector<double>& ms, double rss_base_mib);
 
 }  // namespace attend::cli::bench

@@ -99,8 +99,9 @@ AttentionMask AttentionMask::drop(const Tensor& drop) {
 }
 
 AttentionMask AttentionMask::bias(const Var& bias) {
-  ATTEND_CHECK(bias.defined() && is_floating(bias.value().dtype()),
-               "AttentionMask::bias: the bias must be a defined floating tensor");
+  ATTEND_CHECK(bias.defined(), "AttentionMask::bias: the bias is undefined");
+  ATTEND_CHECK(is_floating(bias.dtype()), "AttentionMask::bias: the bias must be a floating tensor, got {} of shape {}",
+               dtype_name(bias.dtype()), shape_str(bias.shape()));
   AttentionMask m;
   m.biases_.push_back(bias);
   return m;
