@@ -50,6 +50,7 @@
 #include "attend/nn/rnn/rnn_cell.hpp"
 #include "attend/nn/rnn/lstm_cell.hpp"
 #include "attend/nn/rnn/gru_cell.hpp"
+#include "attend/nn/rnn/cell_module.hpp"
 #include "attend/nn/rnn/augru_cell.hpp"
 #include "attend/nn/rnn/rnn.hpp"
 #include "attend/nn/transformer/positional_encoding.hpp"

@@ -13,37 +13,25 @@
 
 #include <cstdint>
 
-#include "attend/nn/module.hpp"
-#include "attend/nn/rnn/recurrent_cell.hpp"
+#include "attend/nn/rnn/cell_module.hpp"
 
 namespace attend::nn {
 
-struct AUGRUCellOptions {
-  int64_t input_size = 0;
-  int64_t hidden_size = 0;
-  bool bias = true;
-  uint64_t seed = 0;  ///< initialisation streams
-};
+using AUGRUCellOptions = CellOptions;
 
-class AUGRUCell : public Module {
+class AUGRUCell : public CellModule {
  public:
-  explicit AUGRUCell(const AUGRUCellOptions& options);
+  explicit AUGRUCell(const AUGRUCellOptions& options)
+      : CellModule("AUGRUCell", CellKind::augru, options), options_(options) {}
 
   /// x [B, I] (or [I]), h [B, H] (or [H]; undefined: zeros), attention [B] (or [B, 1]; [] unbatched) -> h' of h's
   /// shape. Throws naming the argument and the shapes when x.shape[-1] != input_size or h or attention do not fit x.
-  Var forward(const Var& x, const Var& h, const Var& attention) const;
+  Var forward(const Var& x, const Var& h, const Var& attention) const { return step(x, {h, Var()}, attention).h; }
   Var operator()(const Var& x, const Var& h, const Var& attention) const { return forward(x, h, attention); }
-
-  const Var& weight_ih() const { return weight_ih_; }
-  const Var& weight_hh() const { return weight_hh_; }
-  /// Undefined when constructed with .bias = false (as are bias_hh()).
-  const Var& bias_ih() const { return bias_ih_; }
-  const Var& bias_hh() const { return bias_hh_; }
   const AUGRUCellOptions& options() const { return options_; }
 
  private:
   AUGRUCellOptions options_;
-  Var weight_ih_, weight_hh_, bias_ih_, bias_hh_;
 };
 
 }  // namespace attend::nn

@@ -12,37 +12,25 @@
 
 #include <cstdint>
 
-#include "attend/nn/module.hpp"
-#include "attend/nn/rnn/recurrent_cell.hpp"
+#include "attend/nn/rnn/cell_module.hpp"
 
 namespace attend::nn {
 
-struct LSTMCellOptions {
-  int64_t input_size = 0;
-  int64_t hidden_size = 0;
-  bool bias = true;
-  uint64_t seed = 0;  ///< initialisation streams
-};
+using LSTMCellOptions = CellOptions;
 
-class LSTMCell : public Module {
+class LSTMCell : public CellModule {
  public:
-  explicit LSTMCell(const LSTMCellOptions& options);
+  explicit LSTMCell(const LSTMCellOptions& options)
+      : CellModule("LSTMCell", CellKind::lstm, options), options_(options) {}
 
   /// x [B, I] (or [I]); state.h, state.c [B, H] (or [H]; either undefined: zeros) -> {h', c'}. Throws naming the
   /// argument and the shapes when x.shape[-1] != input_size or a state does not fit x.
-  RecurrentState forward(const Var& x, const RecurrentState& state = {}) const;
+  RecurrentState forward(const Var& x, const RecurrentState& state = {}) const { return step(x, state); }
   RecurrentState operator()(const Var& x, const RecurrentState& state = {}) const { return forward(x, state); }
-
-  const Var& weight_ih() const { return weight_ih_; }
-  const Var& weight_hh() const { return weight_hh_; }
-  /// Undefined when constructed with .bias = false (as are bias_hh()).
-  const Var& bias_ih() const { return bias_ih_; }
-  const Var& bias_hh() const { return bias_hh_; }
   const LSTMCellOptions& options() const { return options_; }
 
  private:
   LSTMCellOptions options_;
-  Var weight_ih_, weight_hh_, bias_ih_, bias_hh_;
 };
 
 }  // namespace attend::nn

@@ -12,8 +12,7 @@
 
 #include <cstdint>
 
-#include "attend/nn/module.hpp"
-#include "attend/nn/rnn/recurrent_cell.hpp"
+#include "attend/nn/rnn/cell_module.hpp"
 
 namespace attend::nn {
 
@@ -27,25 +26,21 @@ struct RNNCellOptions {
   uint64_t seed = 0;  ///< initialisation streams
 };
 
-class RNNCell : public Module {
+class RNNCell : public CellModule {
  public:
-  explicit RNNCell(const RNNCellOptions& options);
+  explicit RNNCell(const RNNCellOptions& options)
+      : CellModule("RNNCell", options.nonlinearity == Nonlinearity::relu ? CellKind::rnn_relu : CellKind::rnn_tanh,
+                   {options.input_size, options.hidden_size, options.bias, options.seed}),
+        options_(options) {}
 
   /// x [B, I] (or [I]), h [B, H] (or [H]; undefined: zeros) -> h' of h's shape. Throws naming the argument and the
   /// shapes when x.shape[-1] != input_size or h does not fit x.
-  Var forward(const Var& x, const Var& h = Var()) const;
+  Var forward(const Var& x, const Var& h = Var()) const { return step(x, {h, Var()}).h; }
   Var operator()(const Var& x, const Var& h = Var()) const { return forward(x, h); }
-
-  const Var& weight_ih() const { return weight_ih_; }
-  const Var& weight_hh() const { return weight_hh_; }
-  /// Undefined when constructed with .bias = false (as are bias_hh()).
-  const Var& bias_ih() const { return bias_ih_; }
-  const Var& bias_hh() const { return bias_hh_; }
   const RNNCellOptions& options() const { return options_; }
 
  private:
   RNNCellOptions options_;
-  Var weight_ih_, weight_hh_, bias_ih_, bias_hh_;
 };
 
 }  // namespace attend::nn
