@@ -18,6 +18,7 @@ void add_bench_command(CLI::App& app, CommandTable& table) {
   bench::add_attention(*cmd, table);
   bench::add_mha(*cmd, table);
   bench::add_rnn(*cmd, table);
+  bench::add_seq2seq(*cmd, table);
 }
 
 }  // namespace attend::cli

@@ -44,6 +44,8 @@ void add_attention(CLI::App& bench, CommandTable& table);
 void add_mha(CLI::App& bench, CommandTable& table);
 /// `bench lstm` and `bench gru` (bench_rnn.cpp).
 void add_rnn(CLI::App& bench, CommandTable& table);
+/// `bench seq2seq` (bench_seq2seq.cpp).
+void add_seq2seq(CLI::App& bench, CommandTable& table);
 
 // --- shared by bench attention and bench mha (defined in bench_attention.cpp) ------------------------------------
 

@@ -34,7 +34,7 @@ AttentionOutput attention(const Var& query, const ScorerKeys& keys, const Var& v
                           const Scorer& scorer);
 
 struct ScaledDotProductOptions {
-  std::optional<double> scale;  ///< default 1/√D
+  std::optional<double> scale = std::nullopt;  ///< default 1/√D
   double dropout = 0.0;         ///< on the weights, while `training`
   bool training = false;
   Rng* rng = nullptr;           ///< required when dropout is applied

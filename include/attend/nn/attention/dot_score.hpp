@@ -22,7 +22,7 @@ namespace attend::nn {
 struct DotScoreOptions {
   int64_t dim = 0;              ///< width of queries and keys (required, > 0)
   bool scaled = false;          ///< multiply the scores by 1/√dim
-  std::optional<double> scale;  ///< the factor to multiply by instead of 1/√dim (implies scaled)
+  std::optional<double> scale = std::nullopt;  ///< the factor to multiply by instead of 1/√dim (implies scaled)
 };
 
 class DotScore : public Scorer {

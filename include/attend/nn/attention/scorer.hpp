@@ -57,7 +57,7 @@ struct ScorerOptions {
   ScoreKind kind = ScoreKind::dot;
   int64_t dim_query = 0;
   int64_t dim_key = 0;  ///< 0: same as dim_query
-  std::optional<double> scale;  ///< scaled_dot: the factor (default 1/√dim_key)
+  std::optional<double> scale = std::nullopt;  ///< scaled_dot: the factor (default 1/√dim_key)
   int64_t hidden = 0;  ///< additive: width of the tanh layer (0: dim_key, as OpenNMT-py); mlp: hidden size (required)
   ScoreActivation activation = ScoreActivation::tanh;  ///< mlp
   uint64_t seed = 0;
