@@ -6,7 +6,12 @@
 #            attention[:N][:causal][:fwd|:fwdbwd] (default 512, not causal, fwd; B8 H8 d64; anchor: attention.py
 #              --variant naive or causal; attend: `attend bench attention`), e.g. attention:2048:causal:fwdbwd,
 #            mha[:N][:fwd|:fwdbwd] (default 512, fwd; E512 H8 B8; anchor: attention.py --variant mha, i.e.
-#              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd.
+#              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd,
+#            lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi] (default fwd, unidirectional; seq 50, batch 32, input 256,
+#              hidden 512; anchor: rnn.py, only the selected configuration timed, see rnn_one.py below; attend:
+#              `attend bench lstm|gru`), e.g. lstm:fwdbwd:bi,
+#            seq2seq:bahdanau|luong-general|luong-dot (batch 32, lengths 30, vocab 8000, emb 256, hidden 512, Adam;
+#              anchor: seq2seq.py --models bahdanau|luong_general|luong_dot; attend: `attend bench seq2seq`).
 #            The optional parts come in this order; attention and mha anchors run in every TORCH_CFGS configuration,
 #            and both sides time >= 5 samples over >= 4 s (the anchor's protocol for these workloads).
 # For every workload, ROUNDS rounds; each round runs every anchor configuration and every attend configuration once,
@@ -36,7 +41,8 @@ OPENBLAS_OMP_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
 OPENBLAS_OMP_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd], mha[:N][:fwd|:fwdbwd]"
+WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd], mha[:N][:fwd|:fwdbwd], \
+lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi], seq2seq:bahdanau|luong-general|luong-dot"
 [[ $# -ge 1 ]] || die "usage: bench/compare.sh WORKLOAD... ($WORKLOAD_SYNTAX)"
 [[ -x "$ATTEND_BIN" ]] || die "no attend binary at $ATTEND_BIN (build it: cmake -S . -B build/release -G Ninja \
 -DCMAKE_BUILD_TYPE=Release && ninja -C build/release; or set ATTEND_BIN)"
@@ -46,7 +52,8 @@ WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:f
 [[ "$ROUNDS" -ge 1 ]] || die "ROUNDS must be >= 1"
 for w in "$@"; do
   [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ||
-     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ]] ||
+     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ||
+     "$w" =~ ^(lstm|gru)(:fwd|:fwdbwd)?(:bi)?$ || "$w" =~ ^seq2seq:(bahdanau|luong-general|luong-dot)$ ]] ||
     die "unknown workload '$w' ($WORKLOAD_SYNTAX)"
 done
 
@@ -56,6 +63,36 @@ gcc -O2 -fopenmp -mavx512f -mavx512bf16 -mavx512vl -mfma "$ANCHORS/c/peak.c" -o 
 gcc -O2 -I"$OPENBLAS_OMP_INC" "$ANCHORS/c/sgemm_openblas.c" -o "$BUILD/sgemm_openblas" \
   -L"$OPENBLAS_OMP_DIR" -Wl,-rpath,"$OPENBLAS_OMP_DIR" -lopenblas
 : >"$OUT"
+
+# rnn_one.py: ../shared/anchors/py/rnn.py times all 8 of its configurations in one process; this runs its main() with
+# only the selected one timed (the others get a dummy sample and print nothing), so a workload costs one
+# configuration and its peak RSS is its own. The timed code is rnn.py's, unchanged.
+cat >"$BUILD/rnn_one.py" <<'PYEOF'
+import argparse, os, sys
+sys.path.insert(0, os.getcwd())  # run from the anchors' py/ directory (torch_run does)
+import rnn
+ap = argparse.ArgumentParser()
+ap.add_argument("--threads", required=True)
+ap.add_argument("--cell", choices=["LSTM", "GRU"], required=True)
+ap.add_argument("--mode", choices=["fwd", "fwdbwd"], required=True)
+ap.add_argument("--bidirectional", type=int, choices=[0, 1], required=True)
+a = ap.parse_args()
+order = [(c, b, m) for c in ("LSTM", "GRU") for b in (False, True) for m in ("fwd", "fwdbwd")]  # rnn.py's loops
+want = (a.cell, bool(a.bidirectional), a.mode)
+calls, real_bench, real_emit, printed = [], rnn.bench, rnn.emit, []
+def bench(fn, **kw):
+    calls.append(order[len(calls)])
+    return real_bench(fn, **kw) if calls[-1] == want else [1.0]
+def emit(rec):
+    if (rec["cell"], rec["bidirectional"], rec["mode"]) == want:
+        assert calls and calls[-1] == want, "rnn.py's loop order changed: update rnn_one.py"
+        printed.append(rec)
+        real_emit(rec)
+rnn.bench, rnn.emit = bench, emit
+sys.argv = ["rnn.py", "--threads", a.threads]
+rnn.main()
+assert len(printed) == 1, "rnn.py printed no record for the selected configuration"
+PYEOF
 
 # tag KEY=VALUE...: adds fields to every JSON line read on stdin (the probe and the sgemm anchor lack some).
 tag() { "$PY" -c '
@@ -114,9 +151,25 @@ attention_args() {
   done
 }
 
+# rnn_args WORKLOAD: sets rnn_cell (LSTM or GRU), rnn_mode and rnn_bi (0 or 1) from lstm|gru[:MODE][:bi].
+rnn_args() {
+  rnn_cell=LSTM rnn_mode=fwd rnn_bi=0
+  [[ "$1" == gru* ]] && rnn_cell=GRU
+  [[ "$1" == *:fwdbwd* ]] && rnn_mode=fwdbwd
+  [[ "$1" == *:bi ]] && rnn_bi=1
+  return 0
+}
+
 anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
   local kind="${1%%:*}" arg="${1#*:}"
-  if [[ "$kind" == attention || "$kind" == mha ]]; then
+  if [[ "$kind" == lstm || "$kind" == gru ]]; then
+    rnn_args "$1"
+    for cfg in $TORCH_CFGS; do
+      torch_run "$cfg" "$BUILD/rnn_one.py" --cell "$rnn_cell" --mode "$rnn_mode" --bidirectional "$rnn_bi"
+    done
+  elif [[ "$kind" == seq2seq ]]; then
+    for cfg in $TORCH_CFGS; do torch_run "$cfg" seq2seq.py --models "${arg//-/_}"; done
+  elif [[ "$kind" == attention || "$kind" == mha ]]; then
     attention_args "$1"
     for cfg in $TORCH_CFGS; do
       torch_run "$cfg" attention.py --variant "$att_variant" --mode "$att_mode" --n "$att_n"
@@ -140,7 +193,14 @@ attends_of() {  # attends_of WORKLOAD: every attend configuration, once
   local kind="${1%%:*}" arg="${1#*:}"
   for alloc in $ATTEND_ALLOCS; do
     for t in $THREADS; do
-      if [[ "$kind" == attention || "$kind" == mha ]]; then
+      if [[ "$kind" == lstm || "$kind" == gru ]]; then
+        rnn_args "$1"
+        local bi=()
+        [[ "$rnn_bi" == 1 ]] && bi=(--bidirectional)
+        attend_run "$alloc" "$t" "$kind" --mode "$rnn_mode" "${bi[@]}"
+      elif [[ "$kind" == seq2seq ]]; then
+        attend_run "$alloc" "$t" seq2seq --attention "$arg"
+      elif [[ "$kind" == attention || "$kind" == mha ]]; then
         attention_args "$1"
         local causal=()
         [[ "$att_variant" == causal ]] && causal=(--causal)

@@ -6,6 +6,8 @@ Matmul also gives the median of the per-round paired ratios (attend vs sgemm in 
 is robust to the host drifting between rounds. Attention and mha (records of bench "attention") give each
 configuration's speed relative to the best torch configuration, % of FP32 peak (attention core FLOP; for mha the
 total with the projections), and the paired per-round ratio of the best attend to the best torch.
+LSTM/GRU (bench "rnn") and seq2seq training (bench "seq2seq") give the same columns with tokens/s (target tokens/s
+for seq2seq) in place of GFLOP/s where it is the anchor's unit, and attend's "notes" (what differs from the anchor).
 """
 import json
 import statistics
@@ -42,6 +44,10 @@ def config_name(r):
         return "OpenBLAS sgemm (raw, OpenMP build)"
     if r["bench"] == "torch_matmul":
         return f"torch.matmul [{r.get('alloc')}]"
+    if r["bench"] == "rnn":
+        return f"torch nn.{r.get('cell')} cfg {r.get('cfg')} [{r.get('alloc')}]"
+    if r["bench"] == "seq2seq":
+        return f"torch seq2seq.py cfg {r.get('cfg')} [{r.get('alloc')}]"
     if r["bench"] == "attention":
         what = "nn.MultiheadAttention" if r.get("variant") == "mha" else "attention.py"
         return f"torch {what} cfg {r.get('cfg')} [{r.get('alloc')}]"
@@ -172,12 +178,99 @@ def attention_tables(recs):
     return lines
 
 
+def best_and_paired(rs, by_cfg, meds):
+    """Lines after a table: the best torch configuration, each allocator's best attend, the paired per-round ratio."""
+    anchor = [(meds[k], k) for k, cr in by_cfg if cr[0]["side"] == "anchor"]
+    if not anchor:
+        return []
+    a_ms, a_key = min(anchor)
+    lines = [f"\nbest torch (<= 2 cores): {a_ms:.2f} ms ({a_key[0]}, {a_key[1]} thread(s))."]
+    best = {}
+    for (name, t), cr in by_cfg:
+        if cr[0]["side"] == "attend":
+            key = f"attend [{cr[0].get('alloc', 'glibc')}]"
+            if key not in best or meds[(name, t)] < best[key][0]:
+                best[key] = (meds[(name, t)], f"{t} thread(s)")
+    for key in sorted(best):
+        ms, cfg = best[key]
+        lines.append(f"  best {key}: {ms:.2f} ms ({cfg}) -> {a_ms / ms:.2f}x the best torch's speed.")
+    paired = []
+    for rr in group(rs, lambda r: r.get("round")).values():
+        a = [r["ms_median"] for r in rr if r["side"] == "anchor"]
+        m = [r["ms_median"] for r in rr if r["side"] == "attend"]
+        if a and m:
+            paired.append(min(a) / min(m))
+    if paired:
+        lines.append(f"  paired per round (best torch / best attend of the same round): median {med(paired):.2f}x "
+                     f"over {len(paired)} round(s): " + ", ".join(f"{p:.2f}" for p in paired))
+    return lines
+
+
+def speed_table(title, rs, columns):
+    """One table of per-configuration medians. columns: (header, fn(records, ms median, threads) -> str)."""
+    lines = [title, "| side | config | threads | ms median | " + " | ".join(h for h, _ in columns) +
+             " | vs best torch | peak RSS MiB | rounds (ms) |", "|---" * (len(columns) + 7) + "|"]
+    by_cfg = sorted(group(rs, lambda r: (config_name(r), r["threads"])).items(),
+                    key=lambda kv: (kv[1][0]["side"] != "anchor", kv[0]))
+    meds = {k: med([r["ms_median"] for r in cr]) for k, cr in by_cfg}
+    a_ms = min((meds[k] for k, cr in by_cfg if cr[0]["side"] == "anchor"), default=None)
+    for (name, t), cr in by_cfg:
+        ms = meds[(name, t)]
+        rss = max(r.get("peak_rss_mib", float("nan")) for r in cr)
+        vs = f"{a_ms / ms:.2f}x" if a_ms is not None else "-"
+        cols = " | ".join(fn(cr, ms, t) for _, fn in columns)
+        lines.append(f"| {cr[0]['side']} | {name} | {t} | {ms:.2f} | {cols} | {vs} | {rss:.0f} | "
+                     + ", ".join(f"{r['ms_median']:.2f}" for r in cr) + " |")
+    return lines + best_and_paired(rs, by_cfg, meds)
+
+
+def rnn_tables(recs):
+    lines = []
+    runs = [r for r in recs if r.get("bench") == "rnn"]
+    keyfn = lambda r: (r["cell"], r["mode"], r["bidirectional"], r["seq"], r["batch"], r["input"], r["hidden"])
+    for (cell, mode, bi, seq, batch, inp, hid), rs in sorted(group(runs, keyfn).items()):
+        title = (f"\n### {cell} {mode}, {'bidirectional' if bi else 'unidirectional'}, seq {seq}, batch {batch}, "
+                 f"input {inp}, hidden {hid}\n\ntok/s = seq·batch / time; GFLOP/s counts the GEMM work only "
+                 f"(gates·2·hidden·(input + hidden) per token and direction, x3 for fwdbwd); \"vs best torch\" > 1 "
+                 f"means faster than the best torch configuration.\n")
+        tok = lambda cr, ms, t, n=seq * batch: f"{n / (ms * 1e-3):,.0f}"
+        # GFLOP of one call (GFLOP/s x seconds), over the configuration's median time
+        gflops = lambda cr, ms: med([r["gflops_median"] * r["ms_median"] for r in cr]) / ms
+        gf = lambda cr, ms, t: f"{gflops(cr, ms):.1f}"
+        pct = lambda cr, ms, t: f"{100 * gflops(cr, ms) / (PEAK_PER_CORE * t):.0f}%"
+        lines += speed_table(title, rs, [("tok/s", tok), ("GFLOP/s", gf), ("% of FP32 peak", pct)])
+    return lines
+
+
+def seq2seq_tables(recs):
+    lines = []
+    runs = [r for r in recs if r.get("bench") == "seq2seq"]
+    order = {"bahdanau": 0, "luong_general": 1, "luong_dot": 2}
+    for (_, model), rs in sorted(group(runs, lambda r: (order.get(r["model"], 9), r["model"])).items()):
+        a = next((r for r in rs if r.get("side") == "attend"), {})
+        shape = (f"batch {a.get('batch', 32)}, source {a.get('src_len', 30)}, target {a.get('tgt_len', 30)}, "
+                 f"vocab {a.get('vocab', 8000)}, emb {a.get('emb', 256)}, hidden {a.get('hidden', 512)}")
+        params = {r["side"]: r.get("params") for r in rs}
+        title = (f"\n### seq2seq training step, {model} ({shape}; Adam lr 1e-3)\n\ntok/s = target tokens / step time; "
+                 f"parameters: torch {params.get('anchor', '-')}, attend {params.get('attend', '-')}. "
+                 f"\"vs best torch\" > 1 means faster than the best torch configuration.\n")
+        if a.get("notes"):
+            title += f"\nDifferences from the anchor's model: {a['notes']}.\n"
+        ntok = a.get("batch", 32) * a.get("tgt_len", 30)
+        tok = lambda cr, ms, t: f"{ntok / (ms * 1e-3):,.0f}"
+        fwd = lambda cr, ms, t: f"{med([r['fwd_nograd_ms_median'] for r in cr]):.1f}"
+        lines += speed_table(title, rs, [("tgt tok/s", tok), ("fwd no-grad ms", fwd)])
+    return lines
+
+
 def main():
     recs = load(sys.argv[1])
     out = ["## FMA probe"] + probe_line(recs)
     out += matmul_tables(recs)
     out += softmax_tables(recs)
     out += attention_tables(recs)
+    out += rnn_tables(recs)
+    out += seq2seq_tables(recs)
     print("\n".join(out))
 
 

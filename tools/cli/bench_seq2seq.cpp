@@ -51,11 +51,16 @@ const char* kBahdanauNotes =
     "output: anchor has a deep output t_i = tanh(W_r [s_i; c_i; E y_{i-1}] + b_r) (1280 -> 512), attend the concat "
     "fusion h*_i = tanh(W_out [c_i; s_i]) (1024 -> 512, no bias, no embedding input); bridge: anchor "
     "s_0 = tanh(W_init h_bwd + b) from the backward state only (256 -> 512), attend tanh(W_h [h_fwd; h_bwd] + b_h) "
-    "(512 -> 512); attend is batch-first, the anchor seq-first";
-const char* kLuongNotes =
-    "same equations as the anchor (copy bridge, input feeding, tanh(W_c [ctx; h_t]) without bias, W_s with bias); "
-    "general score: attend projects the query each step (h_t W_a^T) . h_s, the anchor the keys once "
-    "h_t . (W_a h_s), the same bilinear form and FLOP count; attend is batch-first, the anchor seq-first";
+    "(512 -> 512); so attend has 512 parameters fewer at the default sizes; attend is batch-first, the anchor "
+    "seq-first";
+const char* kLuongDotNotes =
+    "same equations and parameters as the anchor (copy bridge, input feeding, tanh(W_c [ctx; h_t]) without bias, W_s "
+    "with bias); attend is batch-first, the anchor seq-first";
+const char* kLuongGeneralNotes =
+    "same equations and parameters as the anchor (copy bridge, input feeding, tanh(W_c [ctx; h_t]) without bias, W_s "
+    "with bias); general score: attend projects the query at each step, (W_a h_t) . h_s, the anchor the keys once, "
+    "h_t . (W_a h_s): the same bilinear form with W_a transposed and the same FLOP count; attend is batch-first, the "
+    "anchor seq-first";
 
 nn::Seq2SeqOptions model_options(const Seq2SeqBenchOptions& o) {
   const bool luong = o.attention != "bahdanau";
@@ -149,7 +154,9 @@ int run_seq2seq(const Seq2SeqBenchOptions& o) {
   rec["fwd_nograd_ms_median"] = median_of(fwd_ms);
   rec["loss_first"] = losses.front();
   rec["loss_last"] = losses.back();
-  rec["notes"] = o.attention == "bahdanau" ? kBahdanauNotes : kLuongNotes;
+  rec["notes"] = o.attention == "bahdanau"        ? kBahdanauNotes
+                 : o.attention == "luong-general" ? kLuongGeneralNotes
+                                                  : kLuongDotNotes;
   rec["peak_rss_mib"] = peak_rss_mib();
   emit(rec);
   return 0;
