@@ -1,7 +1,9 @@
 #include "attend/tensor/elementwise.hpp"
 
 #include <cmath>
+#include <type_traits>
 
+#include "attend/tensor/kernels/activation.hpp"
 #include "attend/tensor/map.hpp"
 
 namespace attend {
@@ -36,10 +38,21 @@ Tensor rsqrt(const Tensor& x) {
   return map(x, [](auto v) { return static_cast<decltype(v)>(1) / std::sqrt(v); }, "rsqrt");
 }
 Tensor abs(const Tensor& x) { return map(x, [](auto v) { return std::abs(v); }, "abs"); }
-Tensor tanh(const Tensor& x) { return map(x, [](auto v) { return std::tanh(v); }, "tanh"); }
+Tensor tanh(const Tensor& x) {
+  return map(x, [](auto v) {
+    if constexpr (std::is_same_v<decltype(v), float>) {
+      return kernels::tanh_fast(v);  // vectorised; f64 (gradchecks) keeps std::tanh
+    } else {
+      return std::tanh(v);
+    }
+  }, "tanh");
+}
 Tensor sigmoid(const Tensor& x) {
   return map(x, [](auto v) {
     using T = decltype(v);
+    if constexpr (std::is_same_v<T, float>) {
+      return kernels::sigmoid_fast(v);  // vectorised; f64 (gradchecks) keeps the exact form below
+    }
     // Split by sign so exp never overflows.
     if (v >= 0) return static_cast<T>(1) / (static_cast<T>(1) + std::exp(-v));
     const T e = std::exp(v);

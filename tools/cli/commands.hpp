@@ -19,5 +19,9 @@ void add_commands(CLI::App& app, CommandTable& table);
 void add_parity_command(CLI::App& app, CommandTable& table);
 void add_bench_command(CLI::App& app, CommandTable& table);
 void add_demo_command(CLI::App& app, CommandTable& table);
+void add_train_command(CLI::App& app, CommandTable& table);
+void add_eval_command(CLI::App& app, CommandTable& table);
+void add_translate_command(CLI::App& app, CommandTable& table);
+void add_info_command(CLI::App& app, CommandTable& table);
 
 }  // namespace attend::cli

@@ -1,12 +1,13 @@
 // attend: one binary, one subcommand per job (parity, bench, later train/eval/translate/explain/demo).
-// Every attend::Error is caught here, printed as "attend: error: ..." and turned into exit code 1 (parity uses 2 for
-// unreadable input, as its contract says).
+// Every attend::Error is caught here, printed as "attend: error: ..." with a hint and turned into exit code 1, or 2
+// for input that cannot be read at all (cli::UnreadableInput; parity reports its own 2 the same way).
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include <cstdio>
 
 #include "attend/core/error.hpp"
+#include "cli_util.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
@@ -20,13 +21,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  const std::string command = app.get_subcommands().empty() ? "" : app.get_subcommands().front()->get_name();
+  auto fail = [&](const char* what, int code) {
+    fmt::print(stderr, "attend: error: {}\n", what);
+    fmt::print(stderr, "hint: `attend {} --help` lists the arguments{}\n", command,
+               code == 2 ? "; check that the file exists and is readable" : "");
+    return code;
+  };
   try {
     return table.run();
+  } catch (const attend::cli::UnreadableInput& e) {
+    return fail(e.what(), 2);
   } catch (const attend::Error& e) {
-    fmt::print(stderr, "attend: error: {}\n", e.what());
-    return 1;
+    return fail(e.what(), 1);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "attend: error: {}\n", e.what());
-    return 1;
+    return fail(e.what(), 1);
   }
 }

@@ -1,0 +1,53 @@
+// TranslationModel: the one face the trainer, the evaluator and the translator see of a sequence-to-sequence model,
+// whichever architecture the config names: "rnn-attention" (nn::Seq2Seq: RNN encoder, bridge, attention decoder) or
+// "transformer" (nn::Transformer).
+//
+// forward() is teacher forcing on a data::Batch: logits [B, Tt, V] (compared with batch.tgt_out by the loss), the
+// attention over the source [B, Tt, Ts] (RNN: the decoder's weights; Transformer: the last decoder layer's
+// cross-attention averaged over heads) and, with coverage, the coverage loss per step [B, Tt]. decoding() gives the
+// step interface of greedy and beam search (decode/decoder_state.hpp).
+//
+// Usage:
+//   auto model = TranslationModel::create(config.model, src_vocab.size(), tgt_vocab.size(), /*seed*/ 1);
+//   ModelOutput out = model->forward(batch);                      // out.logits [B, Tt, V]
+//   auto hyps = decode::search(*model->decoding(), batch.src, batch.src_lengths, {.beam_size = 4});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "attend/autograd/var.hpp"
+#include "attend/data/batch.hpp"
+#include "attend/decode/decoder_state.hpp"
+#include "attend/nn/module.hpp"
+#include "attend/train/config.hpp"
+
+namespace attend::train {
+
+struct ModelOutput {
+  Var logits;         ///< [B, Tt, V]
+  Var attention;      ///< [B, Tt, Ts]
+  Var coverage_loss;  ///< [B, Tt] (rnn-attention with coverage only)
+};
+
+class TranslationModel {
+ public:
+  virtual ~TranslationModel() = default;
+  /// Builds the architecture of config.type with vocabulary sizes Vs, Vt (>= 4: the specials) and parameters
+  /// initialised from `seed`. Throws naming the option when the config is invalid (validate() first).
+  static std::unique_ptr<TranslationModel> create(const ModelConfig& config, int64_t src_vocab, int64_t tgt_vocab,
+                                                  uint64_t seed);
+
+  virtual nn::Module& module() = 0;
+  /// Teacher-forced forward on batch.src, batch.src_lengths, batch.tgt_in.
+  virtual ModelOutput forward(const data::Batch& batch) = 0;
+  /// The step interface for greedy and beam search; valid while this model lives.
+  virtual std::unique_ptr<decode::DecodingModel> decoding() = 0;
+  /// One line: "rnn-attention: bidirectional gru encoder (1 layer, 128), additive attention, bahdanau, concat".
+  virtual std::string describe() const = 0;
+  /// Trainable scalars.
+  int64_t parameter_count();
+};
+
+}  // namespace attend::train
