@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <algorithm>
+
 #include "attend/tensor/elementwise.hpp"
 
 namespace attend {
@@ -38,14 +40,71 @@ Tensor blas_ready(const Tensor& t, BlasOperand& op) {
 }
 
 template <class T>
-void gemm(const BlasOperand& a, const BlasOperand& b, int64_t m, int64_t n, int64_t k, T alpha, const T* pa,
-          const T* pb, T beta, T* pc, int64_t ldc) {
+void blas_gemm(const BlasOperand& a, const BlasOperand& b, int64_t m, int64_t n, int64_t k, T alpha, const T* pa,
+               const T* pb, T beta, T* pc, int64_t ldc) {
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, a.trans, b.trans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha,
                 pa, static_cast<int>(a.ld), pb, static_cast<int>(b.ld), beta, pc, static_cast<int>(ldc));
   } else {
     cblas_dgemm(CblasRowMajor, a.trans, b.trans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha,
                 pa, static_cast<int>(a.ld), pb, static_cast<int>(b.ld), beta, pc, static_cast<int>(ldc));
+  }
+}
+
+// OpenBLAS never threads a call itself: its own split follows the thread count, and some of its kernels (the Haswell
+// ones it picks on CPUs newer than the library) then round differently, so results would depend on the thread count.
+// The OpenMP build of OpenBLAS runs a call on one thread inside an active parallel region or when OpenMP's thread count
+// is 1; outside a parallel region the count is set to 1 for the call and restored after.
+class SerialBlas {
+ public:
+  SerialBlas() : saved_(omp_in_parallel() ? 0 : omp_get_max_threads()) {
+    if (saved_ > 1) omp_set_num_threads(1);
+  }
+  ~SerialBlas() {
+    if (saved_ > 1) omp_set_num_threads(saved_);
+  }
+  SerialBlas(const SerialBlas&) = delete;
+  SerialBlas& operator=(const SerialBlas&) = delete;
+
+ private:
+  int saved_;
+};
+
+// The panels a product is split into: a function of the shape only, never of the thread count, so every output
+// element is computed by the same single-threaded BLAS call whatever the thread count. Large products get 2 or 4
+// panels (fewer panels re-pack the shared operand fewer times; 2 and 4 keep 2 threads evenly loaded).
+int64_t gemm_panels(int64_t m, int64_t n, int64_t k) {
+  const int64_t rows = std::max(m, n);
+  if (m * n * k < (int64_t{1} << 21) || rows < 64) return 1;
+  return rows >= 2048 ? 4 : 2;
+}
+
+// C[m, n] = alpha · op(A)[m, k] @ op(B)[k, n] + beta · C, split into row panels (m >= n) or column panels, run in
+// parallel when not already inside a parallel region.
+template <class T>
+void gemm(const BlasOperand& a, const BlasOperand& b, int64_t m, int64_t n, int64_t k, T alpha, const T* pa,
+          const T* pb, T beta, T* pc, int64_t ldc) {
+  const int64_t panels = gemm_panels(m, n, k);
+  if (panels == 1) {
+    const SerialBlas serial;
+    return blas_gemm<T>(a, b, m, n, k, alpha, pa, pb, beta, pc, ldc);
+  }
+  const bool by_rows = m >= n;
+  const int64_t extent = by_rows ? m : n;
+  const int64_t step = (extent + panels - 1) / panels;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+  for (int64_t p = 0; p < panels; ++p) {
+    const int64_t lo = p * step, len = std::min(extent, lo + step) - lo;
+    if (len <= 0) continue;
+    if (by_rows) {  // rows lo.. of op(A) and of C
+      const T* a_rows = pa + (a.trans == CblasNoTrans ? lo * a.ld : lo);
+      const SerialBlas serial;  // a one-thread team (1 thread in all) is not an active region
+      blas_gemm<T>(a, b, len, n, k, alpha, a_rows, pb, beta, pc + lo * ldc, ldc);
+    } else {  // columns lo.. of op(B) and of C
+      const T* b_cols = pb + (b.trans == CblasNoTrans ? lo : lo * b.ld);
+      const SerialBlas serial;
+      blas_gemm<T>(a, b, m, len, k, alpha, pa, b_cols, beta, pc + lo, ldc);
+    }
   }
 }
 

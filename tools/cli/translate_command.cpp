@@ -19,14 +19,6 @@ struct TranslateArgs {
   double alpha = 0.6, coverage_penalty = 0.0, max_length_ratio = 2.0;
 };
 
-decode::LengthPenalty parse_length_penalty(const std::string& s) {
-  if (s == "none") return decode::LengthPenalty::none;
-  if (s == "gnmt") return decode::LengthPenalty::gnmt;
-  if (s == "average") return decode::LengthPenalty::average;
-  ATTEND_CHECK(false, "translate: --length-penalty must be one of none, gnmt, average; got '{}'", s);
-  return decode::LengthPenalty::none;
-}
-
 int run_translate(const TranslateArgs& a) {
   ATTEND_CHECK(a.beam >= 1 && a.nbest >= 1 && a.nbest <= a.beam,
                "translate: need 1 <= --nbest <= --beam; got --beam {} --nbest {}", a.beam, a.nbest);
@@ -34,7 +26,7 @@ int run_translate(const TranslateArgs& a) {
   decode::SearchOptions options;
   options.beam_size = a.beam;
   options.nbest = a.nbest;
-  options.length_penalty = parse_length_penalty(a.length_penalty);
+  options.length_penalty = decode::parse_length_penalty(a.length_penalty);
   options.alpha = a.alpha;
   options.coverage_penalty = a.coverage_penalty;
   options.max_length_ratio = a.max_length_ratio;

@@ -1,4 +1,4 @@
-// The thread count: one OpenMP pool for attend's loops and for OpenBLAS (built with OpenMP), set once.
+// The thread count: one OpenMP pool for attend's loops and its GEMM panels (OpenBLAS itself runs single-threaded).
 //
 // Results do not depend on the thread count: every reduction has a fixed order, so 1 and 2 threads give
 // bitwise-equal results. Usage: attend::set_num_threads(2);

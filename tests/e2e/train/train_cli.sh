@@ -100,7 +100,7 @@ expect 1 "truncated.safetensors" -- "$attend" translate truncated.safetensors < 
 expect 1 "not an attend checkpoint|format" -- "$attend" info "$src/tests/golden/linear_bias_2d.safetensors"
 expect 2 "nothing_here.safetensors" -- "$attend" info nothing_here.safetensors
 expect 1 "--nbest <= --beam" -- "$attend" translate run/best.safetensors --beam 2 --nbest 3
-expect 1 "length-penalty must be one of" -- "$attend" translate run/best.safetensors --length-penalty wide
+expect 1 "unknown length penalty .wide." -- "$attend" translate run/best.safetensors --length-penalty wide
 expect 1 "exactly one of them" -- "$attend" eval run/best.safetensors
 
 if [[ $failures == 0 ]]; then echo "train cli: PASS"; else echo "train cli: $failures failure(s)"; exit 1; fi
