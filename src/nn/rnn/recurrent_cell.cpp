@@ -1,10 +1,12 @@
-// recurrent_step: the one-step equations of every cell kind as compositions of differentiable ops (so backpropagation
-// through time is the autograd engine's work). The formulas and operation order follow PyTorch's CPU cells
+// recurrent_step: the one-step equations of every cell kind. GRU and LSTM run their gates as one fused op
+// (ops/recurrent_gates.hpp); recurrent_step_composite keeps every kind as a composition of differentiable ops (so
+// backpropagation through time is the autograd engine's work), the reference the fused gates are tested against. The formulas and operation order follow PyTorch's CPU cells
 // (aten/src/ATen/native/RNN.cpp), so results agree to rounding.
 #include "attend/nn/rnn/recurrent_cell.hpp"
 
 #include "attend/ops/elementwise.hpp"
 #include "attend/ops/linear_algebra.hpp"
+#include "attend/ops/recurrent_gates.hpp"
 #include "attend/ops/shape.hpp"
 
 namespace attend::nn {
@@ -103,6 +105,18 @@ Var one_minus(const Var& x) { return add(neg(x), 1.0); }
 
 RecurrentState recurrent_step(CellKind kind, const Var& gx, const RecurrentState& state, const StepWeights& weights,
                               const Var& attention) {
+  if (kind != CellKind::gru && kind != CellKind::lstm) return recurrent_step_composite(kind, gx, state, weights, attention);
+  const int64_t hidden = check_step(kind, gx, state, weights, attention);
+  const Var gh = linear(state.h, weights.weight_hh, weights.bias_hh);  // [B, G·H]
+  if (kind == CellKind::gru) return {gru_gates(gx, gh, state.h), Var()};
+  const Var hc = lstm_gates(gx, gh, state.c);  // [B, 2H]: h' | c'
+  Var h = narrow(hc, 1, 0, hidden);            // [B, H]
+  if (weights.weight_hr.defined()) h = linear(h, weights.weight_hr);  // [B, H_out]
+  return {h, narrow(hc, 1, hidden, hidden)};
+}
+
+RecurrentState recurrent_step_composite(CellKind kind, const Var& gx, const RecurrentState& state,
+                                        const StepWeights& weights, const Var& attention) {
   check_step(kind, gx, state, weights, attention);
   const Var gh = linear(state.h, weights.weight_hh, weights.bias_hh);  // [B, G·H]
   switch (kind) {

@@ -11,7 +11,8 @@
 //
 // The input projection gx does not depend on the state, so sequence modules compute it for every step in one GEMM
 // and call recurrent_step() per step; the cells (RNNCell, LSTMCell, GRUCell, AUGRUCell) call it on one input.
-// Everything is a composition of differentiable ops: backpropagation through time needs no hand-written backward.
+// GRU and LSTM run their gate nonlinearities as one fused op with a hand-written backward (ops/recurrent_gates.hpp);
+// recurrent_step_composite is the same step as a composition of differentiable ops, kept as the reference.
 #pragma once
 
 #include <cstdint>
@@ -47,5 +48,8 @@ struct StepWeights {
 /// AUGRU and must be undefined otherwise. Throws naming the argument and shapes when they do not fit.
 RecurrentState recurrent_step(CellKind kind, const Var& gx, const RecurrentState& state, const StepWeights& weights,
                               const Var& attention = Var());
+/// The same step composed of elementwise ops (no fused gates): the reference of recurrent_step's GRU and LSTM.
+RecurrentState recurrent_step_composite(CellKind kind, const Var& gx, const RecurrentState& state,
+                                        const StepWeights& weights, const Var& attention = Var());
 
 }  // namespace attend::nn

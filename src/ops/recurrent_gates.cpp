@@ -1,0 +1,189 @@
+// Fused GRU and LSTM gate nonlinearities: each forward, then its backward right below. Every element is computed by
+// one thread in one fixed order, so results do not depend on the thread count.
+#include "attend/ops/recurrent_gates.hpp"
+
+#include <omp.h>
+
+#include <cmath>
+
+#include "attend/autograd/node.hpp"
+#include "attend/ops/registry.hpp"
+#include "attend/tensor/kernels/activation.hpp"
+
+namespace attend {
+
+namespace {
+
+template <class T>
+T sigmoid_of(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return kernels::sigmoid_fast(v);
+  } else {
+    if (v >= 0) return T{1} / (T{1} + std::exp(-v));  // split by sign so exp never overflows
+    const T e = std::exp(v);
+    return e / (T{1} + e);
+  }
+}
+
+template <class T>
+T tanh_of(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return kernels::tanh_fast(v);
+  } else {
+    return std::tanh(v);
+  }
+}
+
+// Rows in parallel when there is enough work (each row by one thread: bitwise equal for any thread count).
+bool parallel_rows(int64_t rows, int64_t width) { return rows > 1 && rows * width >= (int64_t{1} << 15) && !omp_in_parallel(); }
+
+// Checks gx, gh [B, G·H] and state [B, H]; returns H.
+int64_t check_gates(const char* op, int64_t gates, const Var& gx, const Var& gh, const Var& state, const char* name) {
+  ATTEND_CHECK(gx.defined() && gh.defined() && state.defined(), "{}: gx, gh and {} must be defined", op, name);
+  ATTEND_CHECK(state.dim() == 2, "{}: {} must be [B, H]; {} shape {}", op, name, name, shape_str(state.shape()));
+  const int64_t batch = state.size(0), hidden = state.size(1);
+  const Shape want{batch, gates * hidden};
+  ATTEND_CHECK(gx.shape() == want, "{}: gx must be [B, {}·H] = {}; gx shape {}, {} shape {}", op, gates,
+               shape_str(want), shape_str(gx.shape()), name, shape_str(state.shape()));
+  ATTEND_CHECK(gh.shape() == want, "{}: gh must be [B, {}·H] = {}; gh shape {}, {} shape {}", op, gates,
+               shape_str(want), shape_str(gh.shape()), name, shape_str(state.shape()));
+  ATTEND_CHECK(gx.dtype() == gh.dtype() && gh.dtype() == state.dtype(),
+               "{}: gx, gh and {} have different dtypes ({}, {}, {})", op, name, dtype_name(gx.dtype()),
+               dtype_name(gh.dtype()), dtype_name(state.dtype()));
+  return hidden;
+}
+
+// One row of the GRU backward (the formulas above gru_gates); plain restrict pointers so the loop vectorises.
+template <class T>
+void gru_backward_row(int64_t H, const T* __restrict gy, const T* __restrict gh, const T* __restrict h,
+                      const T* __restrict rzn, T* __restrict dgx, T* __restrict dgh, T* __restrict dh) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T r = rzn[j], z = rzn[H + j], n = rzn[2 * H + j], g = gy[j];
+    const T dn = g * (T{1} - z) * (T{1} - n * n);
+    const T dz = g * (h[j] - n) * z * (T{1} - z);
+    const T dr = dn * gh[2 * H + j] * r * (T{1} - r);
+    dgx[j] = dr;
+    dgx[H + j] = dz;
+    dgx[2 * H + j] = dn;
+    dgh[j] = dr;
+    dgh[H + j] = dz;
+    dgh[2 * H + j] = dn * r;
+    dh[j] = g * z;
+  }
+}
+
+// One row of the LSTM backward (the formulas above lstm_gates).
+template <class T>
+void lstm_backward_row(int64_t H, const T* __restrict gy, const T* __restrict c, const T* __restrict saved,
+                       T* __restrict dgates, T* __restrict dc) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = saved[j], f = saved[H + j], cand = saved[2 * H + j], og = saved[3 * H + j], tc = saved[4 * H + j];
+    const T dh = gy[j];
+    const T dcn = gy[H + j] + dh * og * (T{1} - tc * tc);
+    dgates[j] = dcn * cand * i * (T{1} - i);
+    dgates[H + j] = dcn * c[j] * f * (T{1} - f);
+    dgates[2 * H + j] = dcn * i * (T{1} - cand * cand);
+    dgates[3 * H + j] = dh * tc * og * (T{1} - og);
+    dc[j] = dcn * f;
+  }
+}
+
+}  // namespace
+
+// gru_gates. Forward keeps r, z, n ([B, 3H]) for the backward. With g = dL/dh':
+//   dh = g⊙z;  dz = g⊙(h − n);  dn = g⊙(1 − z)
+//   n̂ = dn⊙(1 − n²)          -> d gx_n = n̂,  d gh_n = n̂⊙r
+//   ẑ = dz⊙z(1 − z)          -> d gx_z = d gh_z = ẑ
+//   r̂ = n̂⊙gh_n⊙r(1 − r)      -> d gx_r = d gh_r = r̂
+ATTEND_REGISTER_OP("gru_gates");
+Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
+  const int64_t H = check_gates("gru_gates", 3, gx_in, gh_in, h_in, "h"), B = h_in.size(0);
+  const Tensor gx = gx_in.value().contiguous(), gh = gh_in.value().contiguous(), h = h_in.value().contiguous();
+  Tensor out = Tensor::empty({B, H}, h.dtype());
+  Tensor rzn = Tensor::empty({B, 3 * H}, h.dtype());  // saved r, z, n
+  dispatch_floating(h.dtype(), "gru_gates", [&](auto tag) {
+    using T = decltype(tag);
+    const T *px = gx.data<T>(), *pg = gh.data<T>(), *ph = h.data<T>();
+    T *po = out.data<T>(), *ps = rzn.data<T>();
+#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
+    for (int64_t b = 0; b < B; ++b) {
+      const T* __restrict x = px + b * 3 * H;
+      const T* __restrict g = pg + b * 3 * H;
+      const T* __restrict hp = ph + b * H;
+      T* __restrict s = ps + b * 3 * H;
+      T* __restrict o = po + b * H;
+      // One simple loop per gate, so each vectorises.
+      for (int64_t j = 0; j < H; ++j) s[j] = sigmoid_of<T>(g[j] + x[j]);                  // r
+      for (int64_t j = 0; j < H; ++j) s[H + j] = sigmoid_of<T>(g[H + j] + x[H + j]);      // z
+      for (int64_t j = 0; j < H; ++j) s[2 * H + j] = tanh_of<T>(x[2 * H + j] + g[2 * H + j] * s[j]);  // n
+      for (int64_t j = 0; j < H; ++j) o[j] = (hp[j] - s[2 * H + j]) * s[H + j] + s[2 * H + j];
+    }
+  });
+  return make_result(out, {gx_in, gh_in, h_in}, [gh, h, rzn, B, H](const Tensor& grad, Grads& grads) {
+    const Tensor gy = grad.contiguous();
+    Tensor dgx = Tensor::empty({B, 3 * H}, gy.dtype()), dgh = Tensor::empty({B, 3 * H}, gy.dtype());
+    Tensor dh = Tensor::empty({B, H}, gy.dtype());
+    dispatch_floating(gy.dtype(), "gru_gates_backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T *pgy = gy.data<T>(), *pg = gh.data<T>(), *ph = h.data<T>(), *ps = rzn.data<T>();
+      T *pdx = dgx.data<T>(), *pdg = dgh.data<T>(), *pdh = dh.data<T>();
+#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
+      for (int64_t b = 0; b < B; ++b) {
+        gru_backward_row<T>(H, pgy + b * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, pdx + b * 3 * H,
+                            pdg + b * 3 * H, pdh + b * H);
+      }
+    });
+    grads[0] = dgx;
+    grads[1] = dgh;
+    grads[2] = dh;
+  }, "gru_gates");
+}
+
+// lstm_gates. Forward keeps i, f, g, o and tanh(c') ([B, 5H]). With (dh', dc') the two halves of the gradient:
+//   ĉ = dc' + dh'⊙o⊙(1 − tanh²c');  dc = ĉ⊙f
+//   pre-activation gradients (the same for gx and gh): î = ĉ⊙g⊙i(1 − i), f̂ = ĉ⊙c⊙f(1 − f),
+//   ĝ = ĉ⊙i⊙(1 − g²), ô = dh'⊙tanh(c')⊙o(1 − o)
+ATTEND_REGISTER_OP("lstm_gates");
+Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
+  const int64_t H = check_gates("lstm_gates", 4, gx_in, gh_in, c_in, "c"), B = c_in.size(0);
+  const Tensor gx = gx_in.value().contiguous(), gh = gh_in.value().contiguous(), c = c_in.value().contiguous();
+  Tensor out = Tensor::empty({B, 2 * H}, c.dtype());
+  Tensor saved = Tensor::empty({B, 5 * H}, c.dtype());  // i, f, g, o, tanh(c')
+  dispatch_floating(c.dtype(), "lstm_gates", [&](auto tag) {
+    using T = decltype(tag);
+    const T *px = gx.data<T>(), *pg = gh.data<T>(), *pc = c.data<T>();
+    T *po = out.data<T>(), *ps = saved.data<T>();
+#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
+    for (int64_t b = 0; b < B; ++b) {
+      const T* __restrict x = px + b * 4 * H;
+      const T* __restrict g = pg + b * 4 * H;
+      const T* __restrict cp = pc + b * H;
+      T* __restrict s = ps + b * 5 * H;
+      T* __restrict o = po + b * 2 * H;
+      for (int64_t j = 0; j < 2 * H; ++j) s[j] = sigmoid_of<T>(g[j] + x[j]);  // i, f
+      for (int64_t j = 2 * H; j < 3 * H; ++j) s[j] = tanh_of<T>(g[j] + x[j]);  // g
+      for (int64_t j = 3 * H; j < 4 * H; ++j) s[j] = sigmoid_of<T>(g[j] + x[j]);  // o
+      for (int64_t j = 0; j < H; ++j) o[H + j] = s[H + j] * cp[j] + s[j] * s[2 * H + j];  // c'
+      for (int64_t j = 0; j < H; ++j) s[4 * H + j] = tanh_of<T>(o[H + j]);              // tanh(c')
+      for (int64_t j = 0; j < H; ++j) o[j] = s[3 * H + j] * s[4 * H + j];               // h'
+    }
+  });
+  return make_result(out, {gx_in, gh_in, c_in}, [c, saved, B, H](const Tensor& grad, Grads& grads) {
+    const Tensor gy = grad.contiguous();
+    Tensor dgates = Tensor::empty({B, 4 * H}, gy.dtype()), dc = Tensor::empty({B, H}, gy.dtype());
+    dispatch_floating(gy.dtype(), "lstm_gates_backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T *pgy = gy.data<T>(), *pc = c.data<T>(), *ps = saved.data<T>();
+      T *pd = dgates.data<T>(), *pdc = dc.data<T>();
+#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
+      for (int64_t b = 0; b < B; ++b) {
+        lstm_backward_row<T>(H, pgy + b * 2 * H, pc + b * H, ps + b * 5 * H, pd + b * 4 * H, pdc + b * H);
+      }
+    });
+    grads[0] = dgates;
+    grads[1] = dgates;
+    grads[2] = dc;
+  }, "lstm_gates");
+}
+
+}  // namespace attend
