@@ -1,6 +1,8 @@
-// AdditiveScore: W_k k once per source, then per query a broadcast sum [B, Tq, 1, h] + [B, 1, Tk, h], tanh and v.
+// AdditiveScore: W_k k once per source, then per query the fused additive_scores op (score_composite keeps the
+// broadcast sum [B, Tq, 1, h] + [B, 1, Tk, h], tanh and v as the reference).
 #include "attend/nn/attention/additive_score.hpp"
 
+#include "attend/ops/additive_scores.hpp"
 #include "attend/ops/elementwise.hpp"
 #include "attend/ops/shape.hpp"
 #include "score_checks.hpp"
@@ -36,6 +38,11 @@ Var AdditiveScore::score_prepared(const Var& query, const ScorerKeys& keys) cons
   if (!keys.projected.defined()) return score_prepared(query, prepare(keys.keys));
   detail::check_score_inputs("AdditiveScore", query, keys, dim_query_, dim_key_);
   detail::check_projected("AdditiveScore", keys, hidden_);
+  const Var wq = linear_query_->forward(query);  // [B, Tq, h]
+  return additive_scores(wq, keys.projected, v_->weight());   // [B, Tq, Tk], fused (ops/additive_scores.hpp)
+}
+
+Var AdditiveScore::score_composite(const Var& query, const ScorerKeys& keys) const {
   const Var wq = unsqueeze(linear_query_->forward(query), 2);  // [B, Tq, 1, h]
   const Var uh = unsqueeze(keys.projected, 1);                 // [B, 1, Tk, h]
   const Var e = v_->forward(tanh(add(wq, uh)));                // [B, Tq, Tk, 1]

@@ -41,6 +41,8 @@ class AdditiveScore : public Scorer {
   /// query [B, Tq, Dq], prepared keys -> [B, Tq, Tk]. Keys without a projection are prepared here. Throws naming both
   /// shapes when they do not fit.
   Var score_prepared(const Var& query, const ScorerKeys& keys) const override;
+  /// The same scores as a composition (broadcast add, tanh, v): the reference of the fused path. Needs prepared keys.
+  Var score_composite(const Var& query, const ScorerKeys& keys) const;
 
   std::string kind_name() const override { return "additive"; }
   int64_t dim_query() const override { return dim_query_; }
