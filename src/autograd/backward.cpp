@@ -94,11 +94,12 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
           slot->second = {slot->second.grad.clone(), true};
         }
         const Tensor dst = slot->second.grad.narrow(sl.dim, sl.start, g.shape()[static_cast<size_t>(sl.dim)]);
-        dst.copy_(add(dst, g));
+        add_into(dst, g);
         continue;
       }
       Tensor g = sum_to(grads.slots[i], in->value.shape());
       if (slot == pending.end()) pending.emplace(in, Pending{std::move(g), false});
+      else if (slot->second.owned) add_into(slot->second.grad, g);  // only this map holds it: add in place
       else slot->second = {add(slot->second.grad, g), true};
     }
     if (!retain_graph) {  // free saved tensors and inputs as soon as they are used

@@ -10,6 +10,31 @@ namespace attend {
 
 Tensor add(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x + y; }, "add"); }
 Tensor sub(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x - y; }, "sub"); }
+void add_into(const Tensor& dst, const Tensor& src) {
+  ATTEND_CHECK(dst.defined() && src.defined(), "add_into: undefined tensor");
+  ATTEND_CHECK(dst.dtype() == src.dtype(), "add_into: dtypes differ ({} and {}); shapes {} and {}",
+               dtype_name(dst.dtype()), dtype_name(src.dtype()), shape_str(dst.shape()), shape_str(src.shape()));
+  ATTEND_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_into") == dst.shape(),
+               "add_into: src shape {} does not broadcast to dst shape {}", shape_str(src.shape()),
+               shape_str(dst.shape()));
+  const Tensor from = src.expand(dst.shape());
+  dispatch_floating(dst.dtype(), "add_into", [&](auto tag) {
+    using T = decltype(tag);
+    T* d = static_cast<T*>(dst.storage()->data());
+    const T* s = static_cast<const T*>(from.storage()->data());
+    detail::for_each_row<2>(dst.shape(), {dst.strides(), from.strides()}, {dst.offset(), from.offset()},
+                            [&](auto off, int64_t n, auto st) {
+                              T* o = d + off[0];
+                              const T* x = s + off[1];
+                              if (st[0] == 1 && st[1] == 1) {
+                                for (int64_t i = 0; i < n; ++i) o[i] += x[i];
+                              } else {
+                                for (int64_t i = 0; i < n; ++i) o[i * st[0]] += x[i * st[1]];
+                              }
+                            });
+  });
+}
+
 Tensor mul(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x * y; }, "mul"); }
 Tensor div(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return x / y; }, "div"); }
 Tensor pow(const Tensor& a, const Tensor& b) { return map(a, b, [](auto x, auto y) { return std::pow(x, y); }, "pow"); }

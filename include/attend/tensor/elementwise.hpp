@@ -10,6 +10,9 @@
 namespace attend {
 
 Tensor add(const Tensor& a, const Tensor& b);
+/// dst += src in place (src broadcast to dst's shape, same floating dtype): gradient accumulation without a new
+/// tensor. Each element is updated by one thread. Throws naming both shapes when src does not broadcast to dst.
+void add_into(const Tensor& dst, const Tensor& src);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);

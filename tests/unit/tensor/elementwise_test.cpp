@@ -108,5 +108,20 @@ TEST(TensorConversion, ElementAccessErrors) {
   EXPECT_THAT(x.to_string(), HasSubstr("Tensor(f32, [2, 2]) [0, 0, 0, 0]"));
 }
 
+TEST(ElementwiseMath, AddIntoAccumulatesInPlaceWithBroadcastAndStrides) {
+  const Tensor dst = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  const Tensor storage_before = dst;
+  add_into(dst, Tensor::from_vector<float>({10, 20, 30}, {3}));  // broadcast over rows
+  EXPECT_EQ(dst.to_vector<float>(), (std::vector<float>{11, 22, 33, 14, 25, 36}));
+  EXPECT_EQ(dst.data<float>(), storage_before.data<float>());  // in place
+  const Tensor t = dst.transpose(0, 1);                         // [3, 2], strided
+  add_into(t, Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {3, 2}));
+  EXPECT_EQ(dst.to_vector<float>(), (std::vector<float>{12, 25, 38, 16, 29, 42}));
+  EXPECT_THAT(testing::error_of([&] { add_into(dst, Tensor::zeros({2, 2})); }), HasSubstr("do not broadcast"));
+  EXPECT_THAT(testing::error_of([&] { add_into(Tensor::zeros({3}), dst); }),
+              HasSubstr("src shape [2, 3] does not broadcast to dst shape [3]"));
+  EXPECT_THAT(testing::error_of([&] { add_into(dst, Tensor::zeros({3}, DType::f64)); }), HasSubstr("dtypes differ"));
+}
+
 }  // namespace
 }  // namespace attend
