@@ -42,14 +42,15 @@ train::TrainConfig demo_config(const DemoArgs& a) {
   c.model.type = "rnn-attention";
   c.model.cell = "gru";
   c.model.bidirectional = true;
+  // Small and quick: 64 wide (PyTorch's anchor is 128) reaches 99.9% in about as many steps, each far cheaper.
   c.model.embedding = 32;
-  c.model.hidden = 128;
+  c.model.hidden = 64;
   c.model.scorer = "additive";
   c.model.placement = "bahdanau";
   c.model.fusion = "concat";
   c.data.tokenizer = "char";
-  c.data.max_batch_size = 128;
-  c.data.batch_tokens = 128 * 64;
+  c.data.max_batch_size = 64;
+  c.data.batch_tokens = 64 * 64;
   c.data.bucketing = false;  // mixed formats in every batch: fewer steps to the target than length buckets
   c.optim.optimizer = "adam";
   c.optim.lr = 3e-3;
@@ -57,14 +58,14 @@ train::TrainConfig demo_config(const DemoArgs& a) {
   c.train.steps = a.steps;
   c.train.epochs = 1000;
   c.train.seconds = a.steps > 0 ? 0 : a.seconds;
-  c.train.valid_every = 50;
+  c.train.valid_every = 25;
   c.train.metric = "exact_match";
   c.train.target = a.steps > 0 ? 0 : 0.999;
   c.train.seed = a.seed;
   c.train.threads = a.threads;
   c.train.out = a.out;
   c.train.keep_last = 2;
-  c.train.log_every = 50;
+  c.train.log_every = 25;
   return c;
 }
 
