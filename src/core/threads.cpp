@@ -16,4 +16,6 @@ void set_num_threads(int n) {
 
 int num_threads() { return omp_get_max_threads(); }
 
+bool parallel_worth(int64_t items, int64_t work) { return items > 1 && work >= kParallelWork && !omp_in_parallel(); }
+
 }  // namespace attend

@@ -1,6 +1,8 @@
 // Fused additive attention scores: forward, then its backward right below (formulas in the header).
 #include "attend/ops/additive_scores.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -45,7 +47,7 @@ void backward_pair(int64_t h, T g, const T* __restrict q, const T* __restrict k,
   }
 }
 
-bool parallel_batch(int64_t batch, int64_t work) { return batch > 1 && work >= (int64_t{1} << 15) && !omp_in_parallel(); }
+bool parallel_batch(int64_t batch, int64_t work) { return parallel_worth(batch, work); }
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 // Inverted dropout: forward, then its backward right below. The mask is drawn from Philox words by element index.
 #include "attend/ops/dropout.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -27,7 +29,7 @@ Tensor draw_mask(const Shape& shape, DType dtype, const Rng& rng, uint64_t first
   if (n == 0) return m;
   const uint64_t first_block = first / 4, last_block = (first + n - 1) / 4;
   const int64_t blocks = static_cast<int64_t>(last_block - first_block + 1);
-  const bool parallel = blocks > 1 && n >= (uint64_t{1} << 15) && !omp_in_parallel();
+  const bool parallel = parallel_worth(static_cast<int64_t>(blocks), static_cast<int64_t>(n));
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t b = 0; b < blocks; ++b) {
     const uint64_t block = first_block + static_cast<uint64_t>(b);

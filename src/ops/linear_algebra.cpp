@@ -1,6 +1,8 @@
 // Matrix products: each forward, then its backward right below. Transposes are views handed to BLAS, never copies.
 #include "attend/ops/linear_algebra.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -34,7 +36,7 @@ Tensor column_sums(const Tensor& m) {
     T* dst = out.data<T>();
     constexpr int64_t kBlock = 64;
     const int64_t blocks = (cols + kBlock - 1) / kBlock;
-    const bool parallel = blocks > 1 && rows * cols >= (int64_t{1} << 15) && !omp_in_parallel();
+    const bool parallel = parallel_worth(blocks, rows * cols);
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t c0 = blk * kBlock, c1 = std::min(cols, c0 + kBlock);

@@ -2,6 +2,8 @@
 // fused backward, (softmax − smoothed one-hot) · g / count. Rows are [N, V] with N = all leading dims of logits.
 #include "attend/ops/loss.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <fmt/ranges.h>
 #include <omp.h>
 
@@ -86,7 +88,7 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyOpt
   dispatch_floating(x.dtype(), "cross_entropy", [&](auto tag) {
     using T = decltype(tag);
     const T* xp = x.data<T>();
-    const bool parallel = N > 1 && N * V >= (int64_t{1} << 15) && !omp_in_parallel();
+    const bool parallel = parallel_worth(N, N * V);
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t r = 0; r < N; ++r) {
       if (t[r] != ignore) losses[r] = row_loss(xp + r * V, V, t[r], eps, &lse[r]);
@@ -117,7 +119,7 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyOpt
       double scale = static_cast<double>(gp[0]);
       if (reduction == Reduction::mean) scale = count > 0 ? scale / static_cast<double>(count) : 0.0;
       const double off = eps / static_cast<double>(V);
-      const bool parallel = N > 1 && N * V >= (int64_t{1} << 15) && !omp_in_parallel();
+      const bool parallel = parallel_worth(N, N * V);
 #pragma omp parallel for schedule(static) if (parallel)
       for (int64_t r = 0; r < N; ++r) {
         T* d = dp + r * V;

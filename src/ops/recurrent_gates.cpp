@@ -2,6 +2,8 @@
 // one thread in one fixed order, so results do not depend on the thread count.
 #include "attend/ops/recurrent_gates.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -35,7 +37,7 @@ T tanh_of(T v) {
 }
 
 // Rows in parallel when there is enough work (each row by one thread: bitwise equal for any thread count).
-bool parallel_rows(int64_t rows, int64_t width) { return rows > 1 && rows * width >= (int64_t{1} << 15) && !omp_in_parallel(); }
+bool parallel_rows(int64_t rows, int64_t width) { return parallel_worth(rows, rows * width); }
 
 // Checks gx, gh [B, G·H] and state [B, H]; returns H.
 int64_t check_gates(const char* op, int64_t gates, const Var& gx, const Var& gh, const Var& state, const char* name) {

@@ -1,6 +1,8 @@
 // Joins and index-driven copies: plain loops; parallel only where each output element has one writer.
 #include "attend/tensor/indexing.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <omp.h>
@@ -15,7 +17,6 @@ namespace attend {
 
 namespace {
 
-constexpr int64_t kParallelWork = int64_t{1} << 15;  // elements below which threads cost more than they save
 
 void check_index(const Tensor& index, const char* op) {
   ATTEND_CHECK(index.defined(), "{}: index is undefined", op);
@@ -66,7 +67,7 @@ void for_each_line(const Shape& shape, int64_t dim, const std::array<Strides, N>
   const int64_t total = numel(shape);
   if (total == 0) return;
   const int64_t lines = total / shape[dim];
-  const bool parallel = lines > 1 && total >= kParallelWork && !omp_in_parallel();
+  const bool parallel = parallel_worth(lines, total);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t line = 0; line < lines; ++line) {
     std::array<int64_t, N> off = bases;
@@ -143,7 +144,7 @@ Tensor index_select(const Tensor& x_in, int64_t dim, const Tensor& index_in) {
   char* dst = static_cast<char*>(out.raw_data());
   // One memcpy per picked slice: for dim 0 of a [V, C] weight, one row per id (the embedding lookup).
   const int64_t rows = g.outer * n;
-  const bool parallel = rows > 1 && rows * g.inner >= kParallelWork && !omp_in_parallel();
+  const bool parallel = parallel_worth(rows, rows * g.inner);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t o = r / n, i = r % n;
@@ -183,7 +184,7 @@ void index_add_(const Tensor& dst, int64_t dim, const Tensor& index_in, const Te
     const int64_t block = std::max<int64_t>(16, (g.inner + threads - 1) / threads);
     const int64_t blocks = (g.inner + block - 1) / block;
     const int64_t items = g.outer * blocks;
-    const bool parallel = items > 1 && g.outer * n * g.inner >= kParallelWork && !omp_in_parallel();
+    const bool parallel = parallel_worth(items, g.outer * n * g.inner);
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t item = 0; item < items; ++item) {
       const int64_t o = item / blocks;

@@ -1,5 +1,7 @@
 #include "attend/tensor/linalg.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -147,7 +149,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
       // Small matrices in many batches: one BLAS call per thread beats BLAS's own threading. Tiny totals (a decoder
       // step's [B, 1, Tk] @ [B, Tk, D]) stay on one thread: a parallel region costs more than the work.
       const bool parallel_batches = batches > 1 && m * n * k < (int64_t{1} << 18) &&
-                                    batches * m * n * k >= (int64_t{1} << 15) && !omp_in_parallel();
+                                    parallel_worth(batches, batches * m * n * k);
 #pragma omp parallel for schedule(static) if (parallel_batches)
       for (int64_t i = 0; i < batches; ++i) {
         int64_t off_a = ea.offset(), off_b = eb.offset(), rest = i;

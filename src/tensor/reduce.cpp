@@ -1,5 +1,7 @@
 #include "attend/tensor/reduce.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -57,7 +59,7 @@ Tensor reduce_rows(const Plan& p, DType out_dtype, Acc init, Fold fold, Finish f
   Tensor out = Tensor::empty(p.out_shape, out_dtype);
   const T* in = p.rows.numel() > 0 ? p.rows.template data<T>() : nullptr;
   auto* dst = static_cast<T*>(out.raw_data());
-  const bool parallel = p.outer > 1 && p.outer * p.inner >= (int64_t{1} << 15) && !omp_in_parallel();
+  const bool parallel = parallel_worth(p.outer, p.outer * p.inner);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < p.outer; ++r) {
     Acc acc = init;

@@ -3,6 +3,8 @@
 // to tensor/kernels/softmax, f64 rows (gradchecks) to the loops below, backward rows to the loops below.
 #include "attend/tensor/softmax.hpp"
 
+#include "attend/core/threads.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -37,7 +39,7 @@ Rows as_rows(const Tensor& x, int64_t dim, const char* op) {
 }
 
 bool parallel_rows(int64_t rows, int64_t cols) {
-  return rows > 1 && rows * cols >= (int64_t{1} << 15) && !omp_in_parallel();
+  return parallel_worth(rows, rows * cols);
 }
 
 // The f64 twin of kernels::softmax_rows_naive / log_softmax_rows_naive (a row of all -inf gives zeros).

@@ -4,7 +4,17 @@
 // bitwise-equal results. Usage: attend::set_num_threads(2);
 #pragma once
 
+#include <cstdint>
+
 namespace attend {
+
+/// Work (elements, or multiply-adds for products) below which a loop stays on one thread. A parallel region costs a
+/// few µs on a quiet machine, but milliseconds when the other core is busy with another process: small ops run alone.
+inline constexpr int64_t kParallelWork = int64_t{1} << 17;
+
+/// True when a loop over `items` independent pieces totalling `work` should use the thread pool: items > 1,
+/// work >= kParallelWork and not already inside a parallel region. The split never changes results.
+bool parallel_worth(int64_t items, int64_t work);
 
 /// Sets the threads used by attend's kernels and by OpenBLAS. n >= 1; throws attend::Error otherwise.
 void set_num_threads(int n);

@@ -18,6 +18,8 @@
 // the output does not fit in cache anyway, and streaming avoids reading every output line before writing it.
 #include "softmax_avx512.hpp"
 
+#include "attend/core/threads.hpp"
+
 // GCC 12's avx512fintrin.h builds some intrinsics on a deliberately undefined vector (_mm512_undefined_ps) and
 // -W(maybe-)uninitialized reports that at every use (a known false positive).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -42,7 +44,6 @@ namespace {
 constexpr int64_t kLanes = 16;
 constexpr int64_t kSumChunk = 512;                       // floats summed in float before joining the double total
 constexpr int64_t kStreamBytes = int64_t{16} << 20;      // outputs this large bypass the cache
-constexpr int64_t kParallelElements = int64_t{1} << 15;  // below this, one thread (OpenMP fork costs a few µs)
 constexpr int64_t kChunkElements = int64_t{1} << 14;     // rows handed to a thread at a time: ~64 KiB of input
 
 ATTEND_AVX512 inline __mmask16 first_lanes(int64_t n) {  // n in [0, 16]
@@ -201,7 +202,7 @@ bool avx512_available() {
 }
 
 bool parallel_rows(int64_t rows, int64_t cols) {
-  return rows > 1 && rows * cols >= kParallelElements && !omp_in_parallel();
+  return parallel_worth(rows, rows * cols);
 }
 
 void softmax_rows_avx512(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
