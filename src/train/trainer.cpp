@@ -156,6 +156,7 @@ TrainResult Trainer::run(Progress& progress) {
   bool have_loss = false;
   int64_t since_best = 0;
   const int64_t start_step = step_;
+  const double start_seconds = train_seconds_;
 
   auto save = [&](std::optional<double> metric) {
     if (!folder) return;
@@ -208,7 +209,7 @@ TrainResult Trainer::run(Progress& progress) {
       if (!have_loss) result.first_loss = loss;
       have_loss = true;
       result.last_loss = loss;
-      double seconds = train_seconds_;
+      const double seconds = train_seconds_ - start_seconds;  // this run: the token count is this run's
       progress.update({.step = step_, .total_steps = total_steps_, .epoch = epoch_ + 1, .loss = loss,
                        .lr = optimizer_->lr(),
                        .tokens_per_second = static_cast<double>(result.target_tokens) /
@@ -243,6 +244,7 @@ TrainResult Trainer::run(Progress& progress) {
   result.steps = step_;
   result.epochs_started = epoch_ + 1;
   result.train_seconds = train_seconds_;
+  result.session_seconds = train_seconds_ - start_seconds;
   result.skipped_steps = skipped_;
   result.parameter_digest = parameter_digest(bundle_.model->module());
   return result;

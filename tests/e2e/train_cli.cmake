@@ -10,4 +10,9 @@ if(TARGET attend_cli)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/train/demo_short.sh $<TARGET_FILE:attend_cli>
                    ${CMAKE_CURRENT_BINARY_DIR}/demo_short)
   set_tests_properties(e2e.demo_short PROPERTIES LABELS e2e TIMEOUT 300 PASS_REGULAR_EXPRESSION "demo short: PASS")
+  # demo --steps, stopped by a smaller budget or by SIGTERM, then --resume: bitwise equal to an uninterrupted run.
+  add_test(NAME e2e.demo_resume
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/train/demo_resume.sh $<TARGET_FILE:attend_cli>
+                   ${CMAKE_CURRENT_BINARY_DIR}/demo_resume)
+  set_tests_properties(e2e.demo_resume PROPERTIES LABELS e2e TIMEOUT 300 PASS_REGULAR_EXPRESSION "demo resume: PASS")
 endif()

@@ -26,8 +26,8 @@ void print_train_result(const train::TrainResult& r) {
   fmt::print("stopped after {} steps ({}): {:.1f} s of training, {:.0f} examples/s, {:.0f} target tokens/s; loss "
              "{:.4f} -> {:.4f}{}\n",
              r.steps, r.stop_reason, r.train_seconds,
-             static_cast<double>(r.examples) / std::max(1e-9, r.train_seconds),
-             static_cast<double>(r.target_tokens) / std::max(1e-9, r.train_seconds), r.first_loss, r.last_loss,
+             static_cast<double>(r.examples) / std::max(1e-9, r.session_seconds),
+             static_cast<double>(r.target_tokens) / std::max(1e-9, r.session_seconds), r.first_loss, r.last_loss,
              r.skipped_steps ? fmt::format("; {} batches skipped (non-finite)", r.skipped_steps) : "");
   if (!r.last_checkpoint.empty()) fmt::print("last checkpoint: {}\n", r.last_checkpoint);
   if (!r.best_checkpoint.empty()) fmt::print("best checkpoint: {}\n", r.best_checkpoint);
@@ -37,8 +37,8 @@ std::map<std::string, double> train_metrics(const train::TrainResult& r) {
   std::map<std::string, double> m{
       {"steps", static_cast<double>(r.steps)},
       {"train_seconds", r.train_seconds},
-      {"examples_per_second", static_cast<double>(r.examples) / std::max(1e-9, r.train_seconds)},
-      {"tokens_per_second", static_cast<double>(r.target_tokens) / std::max(1e-9, r.train_seconds)},
+      {"examples_per_second", static_cast<double>(r.examples) / std::max(1e-9, r.session_seconds)},
+      {"tokens_per_second", static_cast<double>(r.target_tokens) / std::max(1e-9, r.session_seconds)},
       {"first_loss", r.first_loss},
       {"last_loss", r.last_loss},
       {"skipped_steps", static_cast<double>(r.skipped_steps)},

@@ -38,9 +38,10 @@ namespace attend::train {
 struct TrainResult {
   int64_t steps = 0;  ///< optimizer steps completed in total (including before a resume)
   int64_t epochs_started = 0;
-  double train_seconds = 0;     ///< time in training steps only (validation and checkpoints excluded)
-  int64_t examples = 0;         ///< training examples seen
-  int64_t target_tokens = 0;
+  double train_seconds = 0;     ///< time in training steps only (validation and checkpoints excluded), in total
+  double session_seconds = 0;   ///< the part of train_seconds spent in this run (after a resume: since it)
+  int64_t examples = 0;         ///< training examples seen in this run
+  int64_t target_tokens = 0;    ///< in this run
   int64_t skipped_steps = 0;    ///< batches dropped for a non-finite loss or gradient
   double first_loss = 0, last_loss = 0;
   std::string stop_reason;      ///< "steps", "epochs", "seconds", "target", "early stopping", "signal", "nan"
