@@ -332,7 +332,11 @@ void convert_strided(const Tensor& dst, const Tensor& src, Convert convert) {
                           [&](auto off, int64_t n, auto st) {
                             D* d = dst_base + off[0];
                             const S* x = src_base + off[1];
-                            for (int64_t i = 0; i < n; ++i) d[i * st[0]] = convert(x[i * st[1]]);
+                            if (st[0] == 1 && st[1] == 1) {  // rows of a broadcast or a contiguous copy
+                              for (int64_t i = 0; i < n; ++i) d[i] = convert(x[i]);
+                            } else {
+                              for (int64_t i = 0; i < n; ++i) d[i * st[0]] = convert(x[i * st[1]]);
+                            }
                           });
 }
 
