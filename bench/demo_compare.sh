@@ -7,7 +7,8 @@
 #      TARGET (0.999)  ANCHORS (../shared/anchors)  BUILD (./anchor-build)  PY (/usr/bin/python3)
 #      OUT (bench/results/demo-<time>.jsonl)
 # Each run prints one JSON line into OUT: side, threads, round, train_seconds, steps, exact_match, wall_seconds,
-# peak_rss_mib. The table at the end gives medians and the ratio (anchor seconds / attend seconds: > 1 = faster).
+# peak_rss_mib. Both sides run with OpenBLAS's own kernel choice (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, as
+# compare.sh does). The table at the end gives medians and the ratio (anchor seconds / attend seconds: > 1 = faster).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,7 +51,7 @@ print(json.dumps({"side": s, "threads": int(t), "round": int(r), "train_seconds"
 
 torch_side() {  # torch_side T ROUND
   local log="$BUILD/torch.log" tm="$BUILD/torch.time"
-  (cd "$ANCHORS/py" && OMP_NUM_THREADS="$1" /usr/bin/time -f "%e %M" -o "$tm" "$PY" date_demo.py --threads "$1" \
+  (cd "$ANCHORS/py" && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$1" /usr/bin/time -f "%e %M" -o "$tm" "$PY" date_demo.py --threads "$1" \
     --data "$data" --target "$TARGET" --eval-every 10) >"$log"
   local summary
   summary=$(grep '"summary"' "$log" | tail -1)
@@ -61,7 +62,7 @@ torch_side() {  # torch_side T ROUND
 attend_side() {  # attend_side T ROUND
   local dir="$BUILD/attend-demo" tm="$BUILD/attend.time"
   rm -rf "$dir"
-  OMP_NUM_THREADS="$1" /usr/bin/time -f "%e %M" -o "$tm" "$ATTEND_BIN" demo --threads "$1" --out "$dir" \
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$1" /usr/bin/time -f "%e %M" -o "$tm" "$ATTEND_BIN" demo --threads "$1" --out "$dir" \
     --metrics "$dir.json" >/dev/null
   "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["train_seconds"], r["steps"], r["exact_match"])' \
     "$dir.json" | { read -r ts st em; read -r w rss <"$tm"; record attend "$1" "$2" "$ts" "$st" "$em" "$w" "$rss"; }

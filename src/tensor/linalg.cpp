@@ -54,9 +54,9 @@ void blas_gemm(const BlasOperand& a, const BlasOperand& b, int64_t m, int64_t n,
 }
 
 // OpenBLAS never threads a call itself: its own split follows the thread count, and some of its kernels (the Haswell
-// ones it picks on CPUs newer than the library) then round differently, so results would depend on the thread count.
-// The OpenMP build of OpenBLAS runs a call on one thread inside an active parallel region or when OpenMP's thread count
-// is 1; outside a parallel region the count is set to 1 for the call and restored after.
+// ones, chosen with OPENBLAS_CORETYPE=Haswell or on CPUs without AVX-512) then round differently, so results would
+// depend on the thread count. The OpenMP build of OpenBLAS runs a call on one thread inside an active parallel region
+// or when OpenMP's thread count is 1; outside a parallel region the count is set to 1 for the call and restored after.
 class SerialBlas {
  public:
   SerialBlas() : saved_(omp_in_parallel() ? 0 : omp_get_max_threads()) {
