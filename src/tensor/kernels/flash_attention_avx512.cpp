@@ -120,27 +120,31 @@ struct BackwardScratch {
   int64_t tqp;
   std::vector<float> qt, dot, lse, delta, st, dpt;
   explicit BackwardScratch(const P& p)
-      : tqp(flash::round_lanes(p.tq)), qt(static_cast<size_t>(p.dim * tqp)), dot(static_cast<size_t>(p.dim_v * tqp)),
+      : tqp((p.tq + kBq - 1) / kBq * kBq), qt(static_cast<size_t>(p.dim * tqp)), dot(static_cast<size_t>(p.dim_v * tqp)),
         lse(static_cast<size_t>(tqp)), delta(static_cast<size_t>(tqp)), st(static_cast<size_t>(kBk * kBq)),
         dpt(static_cast<size_t>(kBk * kBq)) {}
 };
 
-// Packs query head h: qt = (q·scale)ᵀ, dot = doutᵀ [., tqp], lse, δ = rowsum(dout ⊙ out); padding queries get
-// lse = +inf (weight 0) and zeros.
+// Packs query head h tile by tile: qt = (q·scale)ᵀ and dot = doutᵀ as [Tq/64][D or Dv][64] (each tile's block
+// contiguous), lse and δ = rowsum(dout ⊙ out) [tqp]; padding queries get lse = +inf (weight 0) and zeros.
 void pack_head(const P& p, int64_t row0, const float* out, const float* lse, const float* dout, BackwardScratch& w) {
   const int64_t D = p.dim, Dv = p.dim_v, tqp = w.tqp;
   const auto scale = static_cast<float>(p.scale);
+  auto pack = [&](const float* src, int64_t width, float factor, float* dst) {
+    for (int64_t q0 = 0; q0 < tqp; q0 += kBq) {
+      float* tile = dst + q0 * width;  // [width][kBq]
+      const int64_t nq = std::min(kBq, p.tq - q0);
+      for (int64_t d = 0; d < width; ++d)
+        for (int64_t i = 0; i < kBq; ++i) tile[d * kBq + i] = i < nq ? src[(row0 + q0 + i) * width + d] * factor : 0.0F;
+    }
+  };
+  pack(p.q, D, scale, w.qt.data());
+  pack(dout, Dv, 1.0F, w.dot.data());
   for (int64_t i = 0; i < tqp; ++i) {
     const bool real = i < p.tq;
-    const float* qi = p.q + (row0 + i) * D;
-    const float* gi = dout + (row0 + i) * Dv;
-    const float* oi = out + (row0 + i) * Dv;
     float delta = 0.0F;
-    for (int64_t d = 0; d < D; ++d) w.qt[static_cast<size_t>(d * tqp + i)] = real ? qi[d] * scale : 0.0F;
-    for (int64_t d = 0; d < Dv; ++d) {
-      w.dot[static_cast<size_t>(d * tqp + i)] = real ? gi[d] : 0.0F;
-      if (real) delta += gi[d] * oi[d];
-    }
+    if (real)
+      for (int64_t d = 0; d < Dv; ++d) delta += dout[(row0 + i) * Dv + d] * out[(row0 + i) * Dv + d];
     w.delta[static_cast<size_t>(i)] = delta;
     w.lse[static_cast<size_t>(i)] = real ? lse[row0 + i] : kInfF;
   }
@@ -148,7 +152,7 @@ void pack_head(const P& p, int64_t row0, const float* out, const float* lse, con
 
 ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const float* out, const float* lse,
                                        const float* dout, float* dq, float* dk, float* dv, BackwardScratch& w) {
-  const int64_t D = p.dim, Dv = p.dim_v, g = p.heads / p.kv_heads, tqp = w.tqp;
+  const int64_t D = p.dim, Dv = p.dim_v, g = p.heads / p.kv_heads;
   const float* kh = p.k + (b * p.kv_heads + hkv) * p.tk * D;
   const float* vh = p.v + (b * p.kv_heads + hkv) * p.tk * Dv;
   float* dkh = dk + (b * p.kv_heads + hkv) * p.tk * D;
@@ -169,7 +173,7 @@ ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const
       const int64_t first_q = p.causal ? std::max<int64_t>(0, k0 - p.causal_offset) : 0;
       for (int64_t q0 = first_q / kBq * kBq; q0 < p.tq; q0 += kBq) {
         const int64_t nq = std::min(kBq, p.tq - q0), n16 = flash::round_lanes(nq);
-        gemm(mk, n16, D, kh + k0 * D, D, 1, w.qt.data() + q0, tqp, st, kBq, false);  // st [mk, n16]
+        gemm(mk, n16, D, kh + k0 * D, D, 1, w.qt.data() + q0 * D, kBq, st, kBq, false);  // st [mk, n16]
         flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
         for (int64_t j = 0; j < mk; ++j)
           for (int64_t i = 0; i < n16; i += kLanes) {
@@ -177,7 +181,7 @@ ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const
             _mm512_storeu_ps(st + j * kBq + i, flash::exp_ps(_mm512_sub_ps(s, _mm512_loadu_ps(&w.lse[q0 + i]))));
           }
         gemm(mk, Dv, nq, st, kBq, 1, dout + (row0 + q0) * Dv, Dv, dvh + k0 * Dv, Dv, true);  // dv += pt dout
-        gemm(mk, n16, Dv, vh + k0 * Dv, Dv, 1, w.dot.data() + q0, tqp, dpt, kBq, false);    // dpt [mk, n16]
+        gemm(mk, n16, Dv, vh + k0 * Dv, Dv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);    // dpt [mk, n16]
         for (int64_t j = 0; j < mk; ++j)
           for (int64_t i = 0; i < n16; i += kLanes) {
             const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));

@@ -52,23 +52,23 @@ template <int R, int NV>
 ATTEND_FLASH_AVX512 void micro(int64_t K, const float* A, int64_t ars, int64_t acs, const float* B, int64_t ldb,
                                float* C, int64_t ldc, __mmask16 last, bool accumulate) {
   __m512 c[R][NV];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV; ++v)
+  _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
       c[r][v] = accumulate ? _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), C + r * ldc + kLanes * v)
                            : _mm512_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
     const float* b = B + k * ldb;
     __m512 bv[NV];
-    for (int v = 0; v < NV; ++v)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
       bv[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), b + kLanes * v);
     const float* a = A + k * acs;
-    for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(a[r * ars]);
-      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(av, bv[v], c[r][v]);
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(av, bv[v], c[r][v]);
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV; ++v)
+  _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
       _mm512_mask_storeu_ps(C + r * ldc + kLanes * v, v == NV - 1 ? last : __mmask16(0xFFFF), c[r][v]);
 }
 
