@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "attend/core/threads.hpp"
 #include "attend/nn/attention/attention.hpp"
@@ -45,10 +46,12 @@ Grads run(const Shape& qs, const Shape& ks, const Shape& vs, const AttentionMask
   return g;
 }
 
-void expect_match(const Shape& qs, const Shape& ks, const Shape& vs, const AttentionMask& mask) {
-  const Grads f = run(qs, ks, vs, mask, AttentionImpl::fused);
-  const Grads c = run(qs, ks, vs, mask, AttentionImpl::composite);
-  const Grads c64 = run(qs, ks, vs, mask, AttentionImpl::composite, DType::f64);
+// mask_of(dtype): the mask for inputs of that dtype (a bias must match the scores' dtype).
+void expect_match(const Shape& qs, const Shape& ks, const Shape& vs,
+                  const std::function<AttentionMask(DType)>& mask_of) {
+  const Grads f = run(qs, ks, vs, mask_of(DType::f32), AttentionImpl::fused);
+  const Grads c = run(qs, ks, vs, mask_of(DType::f32), AttentionImpl::composite);
+  const Grads c64 = run(qs, ks, vs, mask_of(DType::f64), AttentionImpl::composite, DType::f64);
   for (const auto& [name, a, b, b64] : {std::tuple{"context", f.context, c.context, c64.context},
                                         std::tuple{"weights", f.weights, c.weights, c64.weights},
                                         std::tuple{"dq", f.dq, c.dq, c64.dq}, std::tuple{"dk", f.dk, c.dk, c64.dk},
@@ -56,6 +59,9 @@ void expect_match(const Shape& qs, const Shape& ks, const Shape& vs, const Atten
     EXPECT_TRUE(all_close(a, b, 1e-5, 1e-5)) << name << " vs composite f32";
     EXPECT_TRUE(all_close(a.to(DType::f64), b64, 1e-5, 1e-5)) << name << " vs composite f64";
   }
+}
+void expect_match(const Shape& qs, const Shape& ks, const Shape& vs, const AttentionMask& mask) {
+  expect_match(qs, ks, vs, [&](DType) { return mask; });
 }
 
 Tensor i64(std::vector<int64_t> v) {
@@ -75,7 +81,8 @@ TEST(FlashAttention, MatchesCompositeUnderMasks) {
   expect_match(q, k, k, AttentionMask::causal(-4));                     // the first 4 queries see no key
   expect_match({3, 2, 5, 24}, k, k, AttentionMask::causal(65));         // decoding after 65 cached keys
   Rng rng(9);
-  expect_match(q, k, k, AttentionMask::bias(Var(Tensor::randn({2, 70, 70}, rng))));
+  const Tensor bias = Tensor::randn({2, 70, 70}, rng);  // [H, Tq, Tk], broadcast over the batch
+  expect_match(q, k, k, [&](DType t) { return AttentionMask::bias(Var(bias.to(t))); });
   Tensor keep = Tensor::from_vector(std::vector<uint8_t>(3 * 70, 1), {3, 70});
   for (int64_t j = 0; j < 70; j += 3) keep.data<uint8_t>()[70 + j] = 0;
   expect_match(q, k, k, AttentionMask::keep_keys(keep) & AttentionMask::key_lengths(i64({60, 0, 70})) &

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,13 @@ struct Config {
 };
 
 std::string name(const Config& c) {
-  return "B" + std::to_string(c.b) + " H" + std::to_string(c.h) + "/" + std::to_string(c.hkv) + " Tq" +
-         std::to_string(c.tq) + " Tk" + std::to_string(c.tk) + " D" + std::to_string(c.d) + " Dv" +
-         std::to_string(c.dv) + (c.lengths ? " lengths" : "") +
-         (c.causal ? " causal" + std::to_string(*c.causal) : "") + (c.bias ? " bias" : "") + (c.keep ? " keep" : "");
+  std::ostringstream s;
+  s << "B" << c.b << " H" << c.h << "/" << c.hkv << " Tq" << c.tq << " Tk" << c.tk << " D" << c.d << " Dv" << c.dv;
+  if (c.lengths) s << " lengths";
+  if (c.causal) s << " causal" << *c.causal;
+  if (c.bias) s << " bias";
+  if (c.keep) s << " keep";
+  return s.str();
 }
 
 // Inputs and outputs of one problem, with every buffer owned here.
