@@ -17,8 +17,8 @@ FlashAttentionMask lengths_causal() {
 }
 FlashAttentionMask bias_keep() {
   return {.key_lengths = Tensor(), .causal_offset = std::nullopt,
-          .bias = Tensor::from_vector(std::vector<double>{0.5, -1.0, 0.0, 2.0, 0.3, -0.2, 1.0, -0.7, 0.1, 0.9, -0.4, 0.6},
-                                      {3, 4}),
+          .bias = Tensor::from_vector(
+              std::vector<double>{0.5, -1.0, 0.0, 2.0, 0.3, -0.2, 1.0, -0.7, 0.1, 0.9, -0.4, 0.6}, {3, 4}),
           .keep = Tensor::from_vector(std::vector<uint8_t>{1, 0, 1, 1, 0, 1, 1, 1}, {2, 1, 1, 4})};
 }
 

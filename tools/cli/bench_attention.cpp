@@ -1,5 +1,6 @@
 // attend bench attention: nn::scaled_dot_product_attention (--impl auto: the fused kernel; composite: matmul, scale,
-// mask, softmax, matmul) on q, k, v [B, H, n, d] f32, the workload of ../shared/anchors/py/attention.py variants naive and causal.
+// mask, softmax, matmul) on q, k, v [B, H, n, d] f32, the workload of ../shared/anchors/py/attention.py variants
+// naive and causal.
 //   fwd:    the forward under NoGradGuard (inference; no graph is recorded)
 //   fwdbwd: forward + backward with a fixed random upstream gradient [B, H, n, d]; q, k, v take gradients, which are
 //           forgotten before each call (as the anchor sets .grad = None)

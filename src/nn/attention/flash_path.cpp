@@ -19,7 +19,8 @@ const char* unsupported(const Var& q, const AttentionMask& mask, const ScaledDot
   if (mask.appended_keys() > 0) return "appended keys (add_bias_kv / add_zero_attn)";
   if (mask.bias_parts().size() > 1) return "more than one bias";
   const bool grads = grad_enabled();
-  if (!mask.bias_parts().empty() && grads && mask.bias_parts()[0].requires_grad()) return "a bias that needs a gradient";
+  if (!mask.bias_parts().empty() && grads && mask.bias_parts()[0].requires_grad())
+    return "a bias that needs a gradient";
   if (!mask.bias_parts().empty() && mask.bias_parts()[0].dtype() != q.dtype()) return "a bias of another dtype";
   return "";
 }

@@ -83,7 +83,8 @@ void flash_attention_forward_naive(const FlashAttentionProblem<T>& p, T* out, T*
           const double e = std::exp(s[static_cast<size_t>(j)] - m);
           if (e == 0.0) continue;
           l += e;
-          for (int64_t d = 0; d < p.dim_v; ++d) acc[static_cast<size_t>(d)] += e * static_cast<double>(vb[j * p.dim_v + d]);
+          for (int64_t d = 0; d < p.dim_v; ++d)
+            acc[static_cast<size_t>(d)] += e * static_cast<double>(vb[j * p.dim_v + d]);
         }
         for (int64_t d = 0; d < p.dim_v; ++d) o[d] = static_cast<T>(acc[static_cast<size_t>(d)] / l);
         lse[row] = static_cast<T>(m + std::log(l));

@@ -120,7 +120,8 @@ struct BackwardScratch {
   int64_t tqp;
   std::vector<float> qt, dot, lse, delta, st, dpt;
   explicit BackwardScratch(const P& p)
-      : tqp((p.tq + kBq - 1) / kBq * kBq), qt(static_cast<size_t>(p.dim * tqp)), dot(static_cast<size_t>(p.dim_v * tqp)),
+      : tqp((p.tq + kBq - 1) / kBq * kBq), qt(static_cast<size_t>(p.dim * tqp)),
+        dot(static_cast<size_t>(p.dim_v * tqp)),
         lse(static_cast<size_t>(tqp)), delta(static_cast<size_t>(tqp)), st(static_cast<size_t>(kBk * kBq)),
         dpt(static_cast<size_t>(kBk * kBq)) {}
 };
@@ -185,7 +186,8 @@ ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const
         for (int64_t j = 0; j < mk; ++j)
           for (int64_t i = 0; i < n16; i += kLanes) {
             const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));
-            _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(st + j * kBq + i), d), scale));
+            const __m512 p_ji = _mm512_loadu_ps(st + j * kBq + i);
+            _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
           }
         gemm(mk, D, nq, dpt, kBq, 1, p.q + (row0 + q0) * D, D, dkh + k0 * D, D, true);  // dk += dst q
         gemm(nq, D, mk, dpt, 1, kBq, kh + k0 * D, D, dqh + q0 * D, D, true);            // dq += dstᵀ k

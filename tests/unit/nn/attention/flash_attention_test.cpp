@@ -124,7 +124,8 @@ TEST(FlashAttention, ErrorsNameTheArgumentAndShapes) {
   const Var q(Tensor::zeros({2, 4, 3, 8})), k(Tensor::zeros({2, 3, 5, 8})), v(Tensor::zeros({2, 3, 6, 8}));
   const Var k2(Tensor::zeros({2, 2, 5, 8})), k6(Tensor::zeros({2, 2, 5, 6}));
   EXPECT_THAT(error_of([&] { flash_attention(q, k, k, {}, 1.0); }),
-              HasSubstr("flash_attention: the key/value heads (3) must divide the query heads (4); q shape [2, 4, 3, 8]"));
+              HasSubstr("flash_attention: the key/value heads (3) must divide the query heads (4); q shape "
+                        "[2, 4, 3, 8]"));
   EXPECT_THAT(error_of([&] { flash_attention(q, k6, k6, {}, 1.0); }),
               HasSubstr("flash_attention: k must be [B=2, Hkv, Tk, D=8]; k shape [2, 2, 5, 6], q shape [2, 4, 3, 8]"));
   EXPECT_THAT(error_of([&] { flash_attention(q, k2, Var(Tensor::zeros({2, 2, 6, 8})), {}, 1.0); }),

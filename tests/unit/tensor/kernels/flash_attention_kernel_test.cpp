@@ -56,7 +56,8 @@ struct Case {
     p = {.q = q.data(), .k = k.data(), .v = v.data(), .batch = c.b, .heads = c.h, .kv_heads = c.hkv, .tq = c.tq,
          .tk = c.tk, .dim = c.d, .dim_v = c.dv, .scale = 1.0 / std::sqrt(static_cast<double>(c.d))};
     if (c.lengths) {
-      for (int64_t b = 0; b < c.b; ++b) len.push_back(b == 0 ? 0 : std::max<int64_t>(1, c.tk - 3 * b));  // item 0: no keys
+      for (int64_t b = 0; b < c.b; ++b)  // item 0: no keys
+        len.push_back(b == 0 ? 0 : std::max<int64_t>(1, c.tk - 3 * b));
       p.key_lengths = len.data();
     }
     if (c.causal) {
