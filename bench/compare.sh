@@ -22,6 +22,7 @@
 #      ATTEND_ALLOCS ("glibc tcmalloc": attend also runs with tcmalloc preloaded, like the torch anchors)
 #      TORCH_CFGS ("1/glibc 2/glibc 1/tcmalloc 2/tcmalloc 2p/tcmalloc"; 2p = OMP_WAIT_POLICY=PASSIVE)
 #      SOFTMAX_OUT (0; 1 adds both sides' preallocated-output variants: torch --out, attend --out = the row kernel)
+#      ATTENTION_IMPLS ("auto"; e.g. "auto composite": attention runs attend once per --impl, see bench/README.md)
 #      BUILD (./anchor-build)  OUT (bench/results/compare-<time>.jsonl)  PY (/usr/bin/python3)
 set -euo pipefail
 
@@ -33,6 +34,7 @@ ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
 ATTEND_ALLOCS="${ATTEND_ALLOCS:-glibc tcmalloc}"
 TORCH_CFGS="${TORCH_CFGS:-1/glibc 2/glibc 1/tcmalloc 2/tcmalloc 2p/tcmalloc}"
 SOFTMAX_OUT="${SOFTMAX_OUT:-0}"
+ATTENTION_IMPLS="${ATTENTION_IMPLS:-auto}"
 BUILD="${BUILD:-$PWD/anchor-build}"
 PY="${PY:-/usr/bin/python3}"
 OUT="${OUT:-$ROOT/bench/results/compare-$(date -u +%Y%m%dT%H%M%SZ).jsonl}"
@@ -204,7 +206,14 @@ attends_of() {  # attends_of WORKLOAD: every attend configuration, once
         attention_args "$1"
         local causal=()
         [[ "$att_variant" == causal ]] && causal=(--causal)
-        attend_run "$alloc" "$t" "$kind" --n "$att_n" --mode "$att_mode" "${causal[@]}" --reps 5 --seconds 4
+        local impls=(auto)
+        [[ "$kind" == attention ]] && read -ra impls <<<"$ATTENTION_IMPLS"
+        for impl in "${impls[@]}"; do
+          local impl_arg=()
+          [[ "$impl" != auto ]] && impl_arg=(--impl "$impl")
+          attend_run "$alloc" "$t" "$kind" --n "$att_n" --mode "$att_mode" "${causal[@]}" "${impl_arg[@]}" --reps 5 \
+            --seconds 4
+        done
       elif [[ "$kind" == matmul ]]; then
         [[ "$arg" == matmul ]] && arg=1024
         attend_run "$alloc" "$t" matmul --n "$arg"

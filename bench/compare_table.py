@@ -39,6 +39,8 @@ def probe_line(recs):
 def config_name(r):
     if r.get("side") == "attend":
         name = f"attend [{r.get('alloc', 'glibc')}]"
+        if r.get("attention_impl", "auto") != "auto":
+            name += f" --impl {r['attention_impl']}"
         return name + " out= (row kernel)" if r.get("out") else name
     if r["bench"] == "sgemm_openblas":
         return "OpenBLAS sgemm (raw, OpenMP build)"
@@ -156,7 +158,7 @@ def attention_tables(recs):
             lines.append(f"| {side} | {name} | {t} | {ms:.2f} | {gf:.1f} | {100 * gf / (PEAK_PER_CORE * t):.0f}% | {vs} "
                          f"| {rss:.0f} | " + ", ".join(f"{r['ms_median']:.2f}" for r in cr) + " |")
             if side == "attend":
-                key = f"attend [{cr[0].get('alloc', 'glibc')}]"
+                key = name
                 if key not in best or ms < best[key][0]:
                     best[key] = (ms, f"{t} thread(s)")
         if not anchor:

@@ -1,10 +1,11 @@
-// attend bench attention: nn::scaled_dot_product_attention (the composite path: matmul, scale, mask, softmax,
-// matmul) on q, k, v [B, H, n, d] f32, the workload of ../shared/anchors/py/attention.py variants naive and causal.
+// attend bench attention: nn::scaled_dot_product_attention (--impl auto: the fused kernel; composite: matmul, scale,
+// mask, softmax, matmul) on q, k, v [B, H, n, d] f32, the workload of ../shared/anchors/py/attention.py variants
+// naive and causal.
 //   fwd:    the forward under NoGradGuard (inference; no graph is recorded)
 //   fwdbwd: forward + backward with a fixed random upstream gradient [B, H, n, d]; q, k, v take gradients, which are
 //           forgotten before each call (as the anchor sets .grad = None)
-//   --causal: AttentionMask::causal(), -inf above the diagonal (the full n × n scores are still computed, as the
-//           anchor's masked_fill_ does)
+//   --causal: AttentionMask::causal(), -inf above the diagonal (the composite computes the full n × n scores, as the
+//           anchor's masked_fill_ does; the fused kernel skips the tiles above the diagonal)
 // Keys as the anchor: bench, variant (naive | causal), mode, n, threads, B, H, d, ms_*, samples,
 // gflops_core_median/min/max (4·B·H·n²·d FLOP forward, 3× that for fwdbwd), peak_rss_mib, rss_base_mib.
 //   attend bench attention --n 2048 --mode fwdbwd --causal --threads 2
@@ -30,6 +31,7 @@ struct AttentionOptions {
   int64_t batch = 8;
   int64_t heads = 8;
   int64_t head_dim = 64;
+  std::string impl = "auto";
 };
 
 int run_attention(const AttentionOptions& o) {
@@ -42,6 +44,9 @@ int run_attention(const AttentionOptions& o) {
   const Var k(Tensor::randn(shape, rng), backward);
   const Var v(Tensor::randn(shape, rng), backward);
   const nn::AttentionMask mask = o.causal ? nn::AttentionMask::causal() : nn::AttentionMask();
+  const nn::ScaledDotProductOptions sdpa{.implementation = o.impl == "fused"       ? nn::AttentionImpl::fused
+                                                           : o.impl == "composite" ? nn::AttentionImpl::composite
+                                                                                   : nn::AttentionImpl::automatic};
   std::vector<double> ms;
   if (backward) {
     const Tensor upstream = Tensor::randn(shape, rng);  // [B, H, n, d], the gradient of the context
@@ -50,20 +55,22 @@ int run_attention(const AttentionOptions& o) {
           q.zero_grad();
           k.zero_grad();
           v.zero_grad();
-          nn::scaled_dot_product_attention(q, k, v, mask, {}).context.backward(upstream);
+          nn::scaled_dot_product_attention(q, k, v, mask, sdpa).context.backward(upstream);
         },
         o.common);
   } else {
     ms = time_calls(
         [&] {
           NoGradGuard no_grad;
-          (void)nn::scaled_dot_product_attention(q, k, v, mask, {});
+          (void)nn::scaled_dot_product_attention(q, k, v, mask, sdpa);
         },
         o.common);
   }
-  emit(attention_record(o.causal ? "causal" : "naive", o.mode,
-                        {.batch = o.batch, .heads = o.heads, .n = o.n, .head_dim = o.head_dim}, o.common.threads, ms,
-                        rss_base));
+  nlohmann::json rec = attention_record(o.causal ? "causal" : "naive", o.mode,
+                                        {.batch = o.batch, .heads = o.heads, .n = o.n, .head_dim = o.head_dim},
+                                        o.common.threads, ms, rss_base);
+  if (o.impl != "auto") rec["attention_impl"] = o.impl;  // the default record keeps the anchor's keys
+  emit(rec);
   return 0;
 }
 
@@ -104,6 +111,11 @@ void add_attention(CLI::App& bench, CommandTable& table) {
   cmd->add_option("--heads", opts->heads, "Heads H")->check(CLI::Range(int64_t{1}, int64_t{4096}))
       ->capture_default_str();
   cmd->add_option("--head-dim", opts->head_dim, "Head width d")->check(CLI::Range(int64_t{1}, int64_t{65536}))
+      ->capture_default_str();
+  cmd->add_option("--impl", opts->impl,
+                  "auto: the fused kernel where it applies (f32, no dropout); composite: matmul-softmax-matmul; "
+                  "fused: always the fused kernel")
+      ->check(CLI::IsMember({"auto", "composite", "fused"}))
       ->capture_default_str();
   add_common_options(*cmd, opts->common);
   cmd->callback([&table, opts] { table.selected = [opts] { return run_attention(*opts); }; });

@@ -9,6 +9,7 @@
 #include "attend/ops/linear_algebra.hpp"
 #include "attend/ops/shape.hpp"
 #include "attend/ops/softmax.hpp"
+#include "flash_path.hpp"
 
 namespace attend::nn {
 
@@ -63,6 +64,7 @@ AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const V
   ATTEND_CHECK(options.dropout >= 0.0 && options.dropout < 1.0, "{}: dropout must be in [0, 1), got {}", op,
                options.dropout);
   const double scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(D)));
+  if (auto fused = detail::flash_path(q, k, v, mask, options, scale)) return *fused;  // the fused twin (f32)
   const int64_t G = H / Hkv;
   // Query heads of one group share a key head: fold the group into the query length, so one batched GEMM per
   // key head serves them all without copying keys.

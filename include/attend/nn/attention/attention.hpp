@@ -33,12 +33,20 @@ AttentionOutput attention(const Var& query, const Var& keys, const Var& values, 
 AttentionOutput attention(const Var& query, const ScorerKeys& keys, const Var& values, const AttentionMask& mask,
                           const Scorer& scorer);
 
+/// Which implementation scaled_dot_product_attention runs. automatic: the fused kernel (ops/flash_attention.hpp)
+/// for f32 when it supports the call (no dropout while training, at most one bias that needs no gradient, no
+/// appended keys, weights only when no gradient must flow through them), otherwise the composite; the environment
+/// variable ATTEND_ATTENTION_IMPL=composite forces the composite. composite: always the composite reference.
+/// fused: always the fused op (f64 runs its naive loops); throws when the call needs something it does not support.
+enum class AttentionImpl { automatic, composite, fused };
+
 struct ScaledDotProductOptions {
   std::optional<double> scale = std::nullopt;  ///< default 1/√D
   double dropout = 0.0;         ///< on the weights, while `training`
   bool training = false;
   Rng* rng = nullptr;           ///< required when dropout is applied
   bool need_weights = false;
+  AttentionImpl implementation = AttentionImpl::automatic;
 };
 
 /// q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] -> context [B, H, Tq, Dv] and, when asked, weights

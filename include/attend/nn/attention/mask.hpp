@@ -69,6 +69,7 @@ class AttentionMask {
   const std::optional<int64_t>& causal_offset() const { return causal_; }
   const std::vector<Var>& bias_parts() const { return biases_; }
   int64_t appended_keys() const { return appended_; }
+  bool has_keep_parts() const { return !keeps_.empty(); }
 
  private:
   enum class Layout { key, full };  // key: [B, Tk]; full: broadcastable to the scores

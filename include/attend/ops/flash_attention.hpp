@@ -1,0 +1,47 @@
+// flash_attention: softmax(q kᵀ · scale + bias, masked) v as one differentiable op with a hand-written backward
+// (FlashAttention-2), the fused twin of the composite nn::scaled_dot_product_attention (which picks it by itself,
+// see attention.hpp). The [Tq, Tk] scores are never stored: the forward keeps the row log-sum-exp (lse) and the
+// backward recomputes the weights from it. f32 runs the AVX-512 tiles (tensor/kernels/flash_attention.hpp); f64
+// runs the naive reference loops (the gradcheck path).
+//
+//   q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] -> context [B, H, Tq, Dv], lse [B, H, Tq]
+//   Hkv divides H; query head h reads key/value head h / (H / Hkv). A query whose keys are all masked gets context
+//   0, lse +inf and gradient 0.
+//
+// Usage:
+//   FlashAttentionResult r = flash_attention(q, k, v, {.causal_offset = 0}, 0.125);
+//   Tensor w = flash_attention_weights(q, k, {.causal_offset = 0}, 0.125, r.lse);  // [B, H, Tq, Tk]
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "attend/autograd/var.hpp"
+
+namespace attend {
+
+/// The mask parts the fused kernel handles. The bias takes no gradient (nn::scaled_dot_product_attention uses the
+/// composite path when it would need one).
+struct FlashAttentionMask {
+  Tensor key_lengths = Tensor();                        ///< i64 [B], each in [0, Tk]; undefined keeps every key
+  std::optional<int64_t> causal_offset = std::nullopt;  ///< query i keeps key j iff j ≤ i + offset
+  Tensor bias = Tensor();  ///< q's dtype, broadcastable to [B, H, Tq, Tk], added to the scaled scores
+  Tensor keep = Tensor();  ///< u8 (1 = keep), broadcastable to [B, H, Tq, Tk]
+};
+
+struct FlashAttentionResult {
+  Var context;  ///< [B, H, Tq, Dv]
+  Tensor lse;   ///< [B, H, Tq], log Σ_j exp(score_ij) over the kept keys; +inf for a fully masked query
+};
+
+/// The fused attention op (registered as "flash_attention"). Throws attend::Error naming the argument and the shapes
+/// when they do not fit, or when the dtypes differ or are not f32/f64.
+FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, const FlashAttentionMask& mask,
+                                     double scale);
+
+/// The softmax weights [B, H, Tq, Tk] recomputed from `lse` (no gradient), for heads [head_begin, head_end) (all
+/// heads by default; the other heads' rows are 0).
+Tensor flash_attention_weights(const Var& q, const Var& k, const FlashAttentionMask& mask, double scale,
+                               const Tensor& lse, int64_t head_begin = 0, int64_t head_end = -1);
+
+}  // namespace attend

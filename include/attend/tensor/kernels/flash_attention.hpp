@@ -1,0 +1,61 @@
+// Fused scaled-dot-product attention (flash-attention style, Dao et al. 2022, FlashAttention-2 2023): softmax(q kᵀ ·
+// scale + bias, masked) v without materialising the [Tq, Tk] scores, forward and backward, on raw pointers.
+//
+//   q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] (contiguous) -> out [B, H, Tq, Dv], lse [B, H, Tq]
+//   query head h reads key/value head h / (H / Hkv) (grouped-query attention).
+//   lse = log Σ_j exp(s_ij) over the kept keys, saved for the backward and for weights; a query whose keys are all
+//   masked gets out = 0 and lse = +inf, so every recomputed weight exp(s − lse) and every gradient is 0, never NaN.
+//
+// Mask parts, all optional: per-batch key lengths (key j kept iff j < lengths[b]), causal (j ≤ i + offset; tiles
+// that are wholly masked are skipped), an additive bias and a u8 keep mask (1 = keep), each addressed by element
+// strides over [B, H, Tq, Tk] where a stride 0 broadcasts.
+//
+// The `_naive` functions are the references (plain loops, double accumulation, single-threaded) and also run in
+// f64 for the gradcheck; the others are the AVX-512 tiled kernels (docs/flash_attention.md), falling back to the
+// naive loops on CPUs without AVX-512. Both are deterministic: a result does not depend on the thread count.
+//
+// Usage:
+//   FlashAttentionProblem<float> p{.q = q, .k = k, .v = v, .batch = 8, .heads = 8, .kv_heads = 8, .tq = n, .tk = n,
+//                                  .dim = 64, .dim_v = 64, .scale = 0.125, .causal = true};
+//   flash_attention_forward(p, out, lse);  flash_attention_backward(p, out, lse, dout, dq, dk, dv);
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace attend::kernels {
+
+template <class T>
+struct FlashAttentionProblem {
+  const T* q = nullptr;  ///< [B, H, Tq, D]
+  const T* k = nullptr;  ///< [B, Hkv, Tk, D]
+  const T* v = nullptr;  ///< [B, Hkv, Tk, Dv]
+  int64_t batch = 0, heads = 0, kv_heads = 0, tq = 0, tk = 0, dim = 0, dim_v = 0;
+  double scale = 1.0;
+  const int64_t* key_lengths = nullptr;  ///< [B], each in [0, Tk]; null keeps every key
+  bool causal = false;
+  int64_t causal_offset = 0;  ///< query i keeps key j iff j ≤ i + offset
+  const T* bias = nullptr;    ///< added to the scaled scores; strides over [B, H, Tq, Tk], 0 = broadcast
+  std::array<int64_t, 4> bias_strides{};
+  const uint8_t* keep = nullptr;  ///< 1 = keep; strides over [B, H, Tq, Tk], 0 = broadcast
+  std::array<int64_t, 4> keep_strides{};
+};
+
+/// out [B, H, Tq, Dv] and lse [B, H, Tq] (+inf for a fully masked query).
+void flash_attention_forward(const FlashAttentionProblem<float>& p, float* out, float* lse);
+/// dq [B, H, Tq, D], dk [B, Hkv, Tk, D], dv [B, Hkv, Tk, Dv] (overwritten) from dout [B, H, Tq, Dv] and the forward's
+/// out and lse.
+void flash_attention_backward(const FlashAttentionProblem<float>& p, const float* out, const float* lse,
+                              const float* dout, float* dq, float* dk, float* dv);
+/// The softmax weights [B, H, Tq, Tk] recomputed from the saved lse: exp(s − lse) at kept keys, 0 elsewhere. Only
+/// the query heads in [head_begin, head_end) are written (the others are left as they are).
+void flash_attention_weights(const FlashAttentionProblem<float>& p, const float* lse, float* weights,
+                             int64_t head_begin, int64_t head_end);
+
+template <class T>
+void flash_attention_forward_naive(const FlashAttentionProblem<T>& p, T* out, T* lse);
+template <class T>
+void flash_attention_backward_naive(const FlashAttentionProblem<T>& p, const T* out, const T* lse, const T* dout,
+                                    T* dq, T* dk, T* dv);
+
+}  // namespace attend::kernels

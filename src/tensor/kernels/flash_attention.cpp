@@ -1,0 +1,190 @@
+// The naive reference flash-attention kernels (plain loops over one query row at a time, double accumulation, one
+// thread), the weights recomputation from the saved lse, and the dispatch to the AVX-512 tiles.
+#include "attend/tensor/kernels/flash_attention.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "flash_attention_avx512.hpp"
+#include "softmax_avx512.hpp"
+
+namespace attend::kernels {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Whether query i of (b, h) keeps key j, and the scaled, biased score when it does (-inf when it does not).
+template <class T>
+struct RowScores {
+  const FlashAttentionProblem<T>& p;
+  int64_t b, h, i;
+
+  bool kept(int64_t j) const {
+    if (p.key_lengths != nullptr && j >= p.key_lengths[b]) return false;
+    if (p.causal && j > i + p.causal_offset) return false;
+    if (p.keep != nullptr) {
+      const auto& s = p.keep_strides;
+      if (p.keep[b * s[0] + h * s[1] + i * s[2] + j * s[3]] == 0) return false;
+    }
+    return true;
+  }
+
+  // scores[j] for every key; returns the max (-inf when every key is masked).
+  double fill(std::vector<double>& scores) const {
+    const int64_t g = p.heads / p.kv_heads;
+    const T* qi = p.q + ((b * p.heads + h) * p.tq + i) * p.dim;
+    const T* kb = p.k + (b * p.kv_heads + h / g) * p.tk * p.dim;
+    double m = -kInf;
+    for (int64_t j = 0; j < p.tk; ++j) {
+      if (!kept(j)) {
+        scores[static_cast<size_t>(j)] = -kInf;
+        continue;
+      }
+      double dot = 0.0;
+      for (int64_t d = 0; d < p.dim; ++d) dot += static_cast<double>(qi[d]) * static_cast<double>(kb[j * p.dim + d]);
+      double s = dot * p.scale;
+      if (p.bias != nullptr) {
+        const auto& bs = p.bias_strides;
+        s += static_cast<double>(p.bias[b * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]]);
+      }
+      scores[static_cast<size_t>(j)] = s;
+      m = std::max(m, s);
+    }
+    return m;
+  }
+};
+
+}  // namespace
+
+template <class T>
+void flash_attention_forward_naive(const FlashAttentionProblem<T>& p, T* out, T* lse) {
+  const int64_t g = p.heads / p.kv_heads;
+  std::vector<double> s(static_cast<size_t>(p.tk)), acc(static_cast<size_t>(p.dim_v));
+  for (int64_t b = 0; b < p.batch; ++b) {
+    for (int64_t h = 0; h < p.heads; ++h) {
+      const T* vb = p.v + (b * p.kv_heads + h / g) * p.tk * p.dim_v;
+      for (int64_t i = 0; i < p.tq; ++i) {
+        const int64_t row = (b * p.heads + h) * p.tq + i;
+        T* o = out + row * p.dim_v;
+        const double m = RowScores<T>{p, b, h, i}.fill(s);
+        if (m == -kInf) {  // every key masked: output 0, lse +inf
+          std::fill(o, o + p.dim_v, T(0));
+          lse[row] = static_cast<T>(kInf);
+          continue;
+        }
+        std::fill(acc.begin(), acc.end(), 0.0);
+        double l = 0.0;
+        for (int64_t j = 0; j < p.tk; ++j) {
+          const double e = std::exp(s[static_cast<size_t>(j)] - m);
+          if (e == 0.0) continue;
+          l += e;
+          for (int64_t d = 0; d < p.dim_v; ++d)
+            acc[static_cast<size_t>(d)] += e * static_cast<double>(vb[j * p.dim_v + d]);
+        }
+        for (int64_t d = 0; d < p.dim_v; ++d) o[d] = static_cast<T>(acc[static_cast<size_t>(d)] / l);
+        lse[row] = static_cast<T>(m + std::log(l));
+      }
+    }
+  }
+}
+
+// Per query row: p_j = exp(s_j − lse), δ = Σ dO ⊙ O, dS_j = p_j (dO·v_j − δ);
+// dq_i = scale Σ_j dS_j k_j, dk_j += scale dS_j q_i, dv_j += p_j dO_i.
+template <class T>
+void flash_attention_backward_naive(const FlashAttentionProblem<T>& p, const T* out, const T* lse, const T* dout,
+                                    T* dq, T* dk, T* dv) {
+  const int64_t g = p.heads / p.kv_heads;
+  std::fill(dq, dq + p.batch * p.heads * p.tq * p.dim, T(0));
+  std::fill(dk, dk + p.batch * p.kv_heads * p.tk * p.dim, T(0));
+  std::fill(dv, dv + p.batch * p.kv_heads * p.tk * p.dim_v, T(0));
+  std::vector<double> s(static_cast<size_t>(p.tk)), dqi(static_cast<size_t>(p.dim));
+  for (int64_t b = 0; b < p.batch; ++b) {
+    for (int64_t h = 0; h < p.heads; ++h) {
+      const int64_t kv = (b * p.kv_heads + h / g) * p.tk;
+      const T* kb = p.k + kv * p.dim;
+      const T* vb = p.v + kv * p.dim_v;
+      for (int64_t i = 0; i < p.tq; ++i) {
+        const int64_t row = (b * p.heads + h) * p.tq + i;
+        const double l = static_cast<double>(lse[row]);
+        if (l == kInf) continue;  // fully masked row: no gradient
+        RowScores<T>{p, b, h, i}.fill(s);
+        const T* qi = p.q + row * p.dim;
+        const T* oi = out + row * p.dim_v;
+        const T* gi = dout + row * p.dim_v;
+        double delta = 0.0;
+        for (int64_t d = 0; d < p.dim_v; ++d) delta += static_cast<double>(gi[d]) * static_cast<double>(oi[d]);
+        std::fill(dqi.begin(), dqi.end(), 0.0);
+        for (int64_t j = 0; j < p.tk; ++j) {
+          const double pj = std::exp(s[static_cast<size_t>(j)] - l);
+          if (pj == 0.0) continue;
+          double dp = 0.0;
+          for (int64_t d = 0; d < p.dim_v; ++d) {
+            dp += static_cast<double>(gi[d]) * static_cast<double>(vb[j * p.dim_v + d]);
+            dv[(kv + j) * p.dim_v + d] += static_cast<T>(pj * static_cast<double>(gi[d]));
+          }
+          const double ds = pj * (dp - delta) * p.scale;
+          for (int64_t d = 0; d < p.dim; ++d) {
+            dqi[static_cast<size_t>(d)] += ds * static_cast<double>(kb[j * p.dim + d]);
+            dk[(kv + j) * p.dim + d] += static_cast<T>(ds * static_cast<double>(qi[d]));
+          }
+        }
+        for (int64_t d = 0; d < p.dim; ++d) dq[row * p.dim + d] = static_cast<T>(dqi[static_cast<size_t>(d)]);
+      }
+    }
+  }
+}
+
+template void flash_attention_forward_naive<float>(const FlashAttentionProblem<float>&, float*, float*);
+template void flash_attention_forward_naive<double>(const FlashAttentionProblem<double>&, double*, double*);
+template void flash_attention_backward_naive<float>(const FlashAttentionProblem<float>&, const float*, const float*,
+                                                    const float*, float*, float*, float*);
+template void flash_attention_backward_naive<double>(const FlashAttentionProblem<double>&, const double*,
+                                                     const double*, const double*, double*, double*, double*);
+
+void flash_attention_forward(const FlashAttentionProblem<float>& p, float* out, float* lse) {
+  if (detail::avx512_available()) {
+    detail::flash_attention_forward_avx512(p, out, lse);
+  } else {
+    flash_attention_forward_naive(p, out, lse);
+  }
+}
+
+void flash_attention_backward(const FlashAttentionProblem<float>& p, const float* out, const float* lse,
+                              const float* dout, float* dq, float* dk, float* dv) {
+  if (detail::avx512_available()) {
+    detail::flash_attention_backward_avx512(p, out, lse, dout, dq, dk, dv);
+  } else {
+    flash_attention_backward_naive(p, out, lse, dout, dq, dk, dv);
+  }
+}
+
+// One query row per iteration, rows over the threads (each row written by one thread: no dependence on the count).
+void flash_attention_weights(const FlashAttentionProblem<float>& p, const float* lse, float* weights,
+                             int64_t head_begin, int64_t head_end) {
+  const int64_t nh = head_end - head_begin;
+  const int64_t rows = p.batch * nh * p.tq;
+#pragma omp parallel if (rows * p.tk * p.dim >= (int64_t{1} << 18) && !omp_in_parallel())
+  {
+    std::vector<double> s(static_cast<size_t>(p.tk));
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = r % p.tq, h = head_begin + (r / p.tq) % nh, b = r / (p.tq * nh);
+      const int64_t row = (b * p.heads + h) * p.tq + i;
+      float* w = weights + row * p.tk;
+      const double l = static_cast<double>(lse[row]);
+      if (l == kInf) {
+        std::fill(w, w + p.tk, 0.0F);
+        continue;
+      }
+      RowScores<float>{p, b, h, i}.fill(s);
+      for (int64_t j = 0; j < p.tk; ++j) w[j] = static_cast<float>(std::exp(s[static_cast<size_t>(j)] - l));
+    }
+  }
+}
+
+}  // namespace attend::kernels

@@ -1,0 +1,138 @@
+// Private to tensor/kernels: the AVX-512 building blocks of the flash-attention tiles: a register-blocked GEMM on
+// small tiles (4 rows × up to 64 columns of accumulators, any K, masked column tails), the vectorised exp, and the
+// masking of a transposed score tile. Every function that touches a 512-bit vector carries ATTEND_FLASH_AVX512, so
+// builds without -march=native compile (the dispatch only calls them on AVX-512 CPUs).
+#pragma once
+
+// GCC 12's avx512fintrin.h builds some intrinsics on a deliberately undefined vector; -W(maybe-)uninitialized
+// reports that at every use (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "attend/tensor/kernels/flash_attention.hpp"
+
+#define ATTEND_FLASH_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+
+namespace attend::kernels::detail::flash {
+
+constexpr int64_t kLanes = 16;
+constexpr float kInfF = std::numeric_limits<float>::infinity();
+
+inline int64_t round_lanes(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+ATTEND_FLASH_AVX512 inline __mmask16 first_lanes(int64_t n) {  // n in [0, 16]
+  return static_cast<__mmask16>((1U << static_cast<unsigned>(n)) - 1U);
+}
+
+// e^d (Cody-Waite reduction, degree-5 polynomial, scalef; the softmax kernel's exp): -inf and d < -150 give 0.
+ATTEND_FLASH_AVX512 inline __m512 exp_ps(__m512 d) {
+  const __m512 x = _mm512_max_ps(_mm512_set1_ps(-150.0F), d);
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341F)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375F), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4F), r);
+  __m512 p = _mm512_set1_ps(8.290315046906471E-3F);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.189793020486832E-2F));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.666763573884964E-1F));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.999915063381195E-1F));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.999997019767761E-1F));
+  return _mm512_scalef_ps(_mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0F)), n);
+}
+
+// C[R, 16·NV] (+)= Σ_k A(r, k) B[k, :], A(r, k) = A[r·ars + k·acs] broadcast, B rows of ldb floats; the last vector
+// of each row is limited to the lanes in `last`. The K loop runs in order, so every element's sum has a fixed order.
+template <int R, int NV>
+ATTEND_FLASH_AVX512 void micro(int64_t K, const float* A, int64_t ars, int64_t acs, const float* B, int64_t ldb,
+                               float* C, int64_t ldc, __mmask16 last, bool accumulate) {
+  __m512 c[R][NV];
+  _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
+      c[r][v] = accumulate ? _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), C + r * ldc + kLanes * v)
+                           : _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    const float* b = B + k * ldb;
+    __m512 bv[NV];
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
+      bv[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), b + kLanes * v);
+    const float* a = A + k * acs;
+    _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * ars]);
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(av, bv[v], c[r][v]);
+    }
+  }
+  _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
+      _mm512_mask_storeu_ps(C + r * ldc + kLanes * v, v == NV - 1 ? last : __mmask16(0xFFFF), c[r][v]);
+}
+
+using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, __mmask16,
+                         bool);
+
+// C[M, N] (+)= A(M, K) · B[K, N] on tiles; see micro for the layouts.
+ATTEND_FLASH_AVX512 inline void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t ars, int64_t acs,
+                                     const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  static const MicroFn table[4][4] = {{micro<1, 1>, micro<1, 2>, micro<1, 3>, micro<1, 4>},
+                                      {micro<2, 1>, micro<2, 2>, micro<2, 3>, micro<2, 4>},
+                                      {micro<3, 1>, micro<3, 2>, micro<3, 3>, micro<3, 4>},
+                                      {micro<4, 1>, micro<4, 2>, micro<4, 3>, micro<4, 4>}};
+  for (int64_t j0 = 0; j0 < N; j0 += 4 * kLanes) {
+    const int64_t n = std::min<int64_t>(4 * kLanes, N - j0);
+    const int64_t nv = (n + kLanes - 1) / kLanes;
+    const __mmask16 last = first_lanes(n - kLanes * (nv - 1));
+    for (int64_t i0 = 0; i0 < M; i0 += 4) {
+      const int64_t r = std::min<int64_t>(4, M - i0);
+      table[r - 1][nv - 1](K, A + i0 * ars, ars, acs, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate);
+    }
+  }
+}
+
+// The end of the keys any query in [.., q_last] of batch item b may see (lengths and causal), at least 0.
+inline int64_t key_end(const FlashAttentionProblem<float>& p, int64_t b, int64_t q_last) {
+  int64_t e = p.key_lengths != nullptr ? p.key_lengths[b] : p.tk;
+  if (p.causal) e = std::min(e, q_last + p.causal_offset + 1);
+  return std::max<int64_t>(0, e);
+}
+
+// Masks a transposed score tile st[j·ld + i] (keys k0 + j, j < mk; queries q0 + i, i < nq; lanes up to n16): adds
+// the bias, sets -inf where the keep mask drops and, when the tile crosses the causal diagonal, above it. Key
+// lengths are not handled here: callers stop at key_end.
+ATTEND_FLASH_AVX512 inline void mask_tile(const FlashAttentionProblem<float>& p, int64_t b, int64_t h, int64_t q0,
+                                          int64_t nq, int64_t n16, int64_t k0, int64_t mk, float* st, int64_t ld) {
+  if (p.bias != nullptr) {
+    const auto& s = p.bias_strides;
+    const float* base = p.bias + b * s[0] + h * s[1] + q0 * s[2] + k0 * s[3];
+    for (int64_t j = 0; j < mk; ++j)
+      for (int64_t i = 0; i < nq; ++i) st[j * ld + i] += base[i * s[2] + j * s[3]];
+  }
+  if (p.keep != nullptr) {
+    const auto& s = p.keep_strides;
+    const uint8_t* base = p.keep + b * s[0] + h * s[1] + q0 * s[2] + k0 * s[3];
+    for (int64_t j = 0; j < mk; ++j)
+      for (int64_t i = 0; i < nq; ++i)
+        if (base[i * s[2] + j * s[3]] == 0) st[j * ld + i] = -kInfF;
+  }
+  if (p.causal && k0 + mk - 1 > q0 + p.causal_offset) {
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 ninf = _mm512_set1_ps(-kInfF);
+    for (int64_t j = 0; j < mk; ++j) {
+      // key k0 + j is kept for query q0 + i iff i ≥ t
+      const int64_t t = std::min(n16, k0 + j - p.causal_offset - q0);
+      if (t <= 0) continue;
+      const __m512i tv = _mm512_set1_epi32(static_cast<int>(t));
+      for (int64_t i = 0; i < n16; i += kLanes) {
+        const __mmask16 drop =
+            _mm512_cmplt_epi32_mask(_mm512_add_epi32(iota, _mm512_set1_epi32(static_cast<int>(i))), tv);
+        _mm512_mask_storeu_ps(st + j * ld + i, drop, ninf);
+      }
+    }
+  }
+}
+
+}  // namespace attend::kernels::detail::flash

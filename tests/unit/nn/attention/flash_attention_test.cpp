@@ -1,0 +1,149 @@
+// scaled_dot_product_attention's fused path against its composite path (f32, and the composite in f64): context,
+// gradients of q, k, v and the weights recomputed from the saved lse, under every mask part the fused kernel takes,
+// fully masked rows included; which calls take which path; 1 vs 2 threads; the error messages.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "attend/core/threads.hpp"
+#include "attend/nn/attention/attention.hpp"
+#include "attend/ops/flash_attention.hpp"
+#include "test_util.hpp"
+
+namespace attend::nn {
+namespace {
+
+using attend::testing::all_close;
+using attend::testing::bitwise_equal;
+using attend::testing::error_of;
+using ::testing::HasSubstr;
+
+struct Grads {
+  Tensor context, weights, dq, dk, dv;
+};
+
+// One forward + backward with a fixed upstream gradient, in dtype `t`, by `impl`.
+Grads run(const Shape& qs, const Shape& ks, const Shape& vs, const AttentionMask& mask, AttentionImpl impl,
+          DType t = DType::f32, bool weights = true) {
+  Rng rng(3);
+  const Var q(Tensor::randn(qs, rng).to(t), true), k(Tensor::randn(ks, rng).to(t), true),
+      v(Tensor::randn(vs, rng).to(t), true);
+  const Tensor up = Tensor::randn({qs[0], qs[1], qs[2], vs[3]}, rng).to(t);
+  Grads g;
+  if (weights) {  // weights without a gradient: under no-grad (the fused path recomputes them from the lse)
+    NoGradGuard no_grad;
+    g.weights = scaled_dot_product_attention(q, k, v, mask, {.need_weights = true, .implementation = impl})
+                    .weights.value();
+  }
+  const AttentionOutput o = scaled_dot_product_attention(q, k, v, mask, {.implementation = impl});
+  o.context.backward(up);
+  g.context = o.context.value();
+  g.dq = q.grad();
+  g.dk = k.grad();
+  g.dv = v.grad();
+  return g;
+}
+
+// mask_of(dtype): the mask for inputs of that dtype (a bias must match the scores' dtype).
+void expect_match(const Shape& qs, const Shape& ks, const Shape& vs,
+                  const std::function<AttentionMask(DType)>& mask_of) {
+  const Grads f = run(qs, ks, vs, mask_of(DType::f32), AttentionImpl::fused);
+  const Grads c = run(qs, ks, vs, mask_of(DType::f32), AttentionImpl::composite);
+  const Grads c64 = run(qs, ks, vs, mask_of(DType::f64), AttentionImpl::composite, DType::f64);
+  for (const auto& [name, a, b, b64] : {std::tuple{"context", f.context, c.context, c64.context},
+                                        std::tuple{"weights", f.weights, c.weights, c64.weights},
+                                        std::tuple{"dq", f.dq, c.dq, c64.dq}, std::tuple{"dk", f.dk, c.dk, c64.dk},
+                                        std::tuple{"dv", f.dv, c.dv, c64.dv}}) {
+    EXPECT_TRUE(all_close(a, b, 1e-5, 1e-5)) << name << " vs composite f32";
+    EXPECT_TRUE(all_close(a.to(DType::f64), b64, 1e-5, 1e-5)) << name << " vs composite f64";
+  }
+}
+void expect_match(const Shape& qs, const Shape& ks, const Shape& vs, const AttentionMask& mask) {
+  expect_match(qs, ks, vs, [&](DType) { return mask; });
+}
+
+Tensor i64(std::vector<int64_t> v) {
+  const auto n = static_cast<int64_t>(v.size());
+  return Tensor::from_vector(v, {n});
+}
+
+TEST(FlashAttention, MatchesCompositeWithoutMask) {
+  for (int64_t n : {1, 7, 64, 129}) expect_match({2, 2, n, 16}, {2, 2, n, 16}, {2, 2, n, 16}, AttentionMask());
+  expect_match({1, 4, 9, 24}, {1, 2, 70, 24}, {1, 2, 70, 80}, AttentionMask());  // GQA, Tq ≠ Tk, Dv ≠ D
+}
+
+TEST(FlashAttention, MatchesCompositeUnderMasks) {
+  const Shape q{3, 2, 70, 24}, k{3, 2, 70, 24};
+  expect_match(q, k, k, AttentionMask::key_lengths(i64({0, 70, 5})));  // item 0: every row fully masked
+  expect_match(q, k, k, AttentionMask::causal());
+  expect_match(q, k, k, AttentionMask::causal(-4));                     // the first 4 queries see no key
+  expect_match({3, 2, 5, 24}, k, k, AttentionMask::causal(65));         // decoding after 65 cached keys
+  Rng rng(9);
+  const Tensor bias = Tensor::randn({2, 70, 70}, rng);  // [H, Tq, Tk], broadcast over the batch
+  expect_match(q, k, k, [&](DType t) { return AttentionMask::bias(Var(bias.to(t))); });
+  Tensor keep = Tensor::from_vector(std::vector<uint8_t>(3 * 70, 1), {3, 70});
+  for (int64_t j = 0; j < 70; j += 3) keep.data<uint8_t>()[70 + j] = 0;
+  expect_match(q, k, k, AttentionMask::keep_keys(keep) & AttentionMask::key_lengths(i64({60, 0, 70})) &
+                            AttentionMask::causal(1));
+}
+
+TEST(FlashAttention, AutomaticPicksTheFusedOpForSupportedF32Calls) {
+  Rng rng(1);
+  const Var q(Tensor::randn({1, 2, 3, 4}, rng), true);
+  EXPECT_STREQ(scaled_dot_product_attention(q, q, q, AttentionMask::causal(), {}).context.op(), "flash_attention");
+  EXPECT_STRNE(scaled_dot_product_attention(q, q, q, {}, {.implementation = AttentionImpl::composite}).context.op(),
+               "flash_attention");
+  Rng drop_rng(2);
+  EXPECT_STRNE(
+      scaled_dot_product_attention(q, q, q, {}, {.dropout = 0.5, .training = true, .rng = &drop_rng}).context.op(),
+      "flash_attention");
+  const Var bias(Tensor::zeros({3, 3}), true);  // a learned bias needs the composite's gradient
+  EXPECT_STRNE(scaled_dot_product_attention(q, q, q, AttentionMask::bias(bias), {}).context.op(), "flash_attention");
+  const Var q64(Tensor::randn({1, 2, 3, 4}, rng, DType::f64), true);
+  EXPECT_STRNE(scaled_dot_product_attention(q64, q64, q64, {}, {}).context.op(), "flash_attention");
+}
+
+TEST(FlashAttention, OneAndTwoThreadsAreBitwiseEqual) {
+  const int saved = num_threads();
+  const AttentionMask mask = AttentionMask::key_lengths(i64({100, 37})) & AttentionMask::causal(3);
+  set_num_threads(1);
+  const Grads one = run({2, 4, 100, 64}, {2, 2, 100, 64}, {2, 2, 100, 64}, mask, AttentionImpl::fused);
+  set_num_threads(2);
+  const Grads two = run({2, 4, 100, 64}, {2, 2, 100, 64}, {2, 2, 100, 64}, mask, AttentionImpl::fused);
+  set_num_threads(saved);
+  EXPECT_TRUE(bitwise_equal(one.context, two.context));
+  EXPECT_TRUE(bitwise_equal(one.weights, two.weights));
+  EXPECT_TRUE(bitwise_equal(one.dq, two.dq));
+  EXPECT_TRUE(bitwise_equal(one.dk, two.dk));
+  EXPECT_TRUE(bitwise_equal(one.dv, two.dv));
+}
+
+TEST(FlashAttention, ErrorsNameTheArgumentAndShapes) {
+  const Var q(Tensor::zeros({2, 4, 3, 8})), k(Tensor::zeros({2, 3, 5, 8})), v(Tensor::zeros({2, 3, 6, 8}));
+  const Var k2(Tensor::zeros({2, 2, 5, 8})), k6(Tensor::zeros({2, 2, 5, 6}));
+  EXPECT_THAT(error_of([&] { flash_attention(q, k, k, {}, 1.0); }),
+              HasSubstr("flash_attention: the key/value heads (3) must divide the query heads (4); q shape "
+                        "[2, 4, 3, 8]"));
+  EXPECT_THAT(error_of([&] { flash_attention(q, k6, k6, {}, 1.0); }),
+              HasSubstr("flash_attention: k must be [B=2, Hkv, Tk, D=8]; k shape [2, 2, 5, 6], q shape [2, 4, 3, 8]"));
+  EXPECT_THAT(error_of([&] { flash_attention(q, k2, Var(Tensor::zeros({2, 2, 6, 8})), {}, 1.0); }),
+              HasSubstr("flash_attention: v must be [B=2, Hkv=2, Tk=5, Dv]; v shape [2, 2, 6, 8]"));
+  EXPECT_THAT(error_of([&] { flash_attention(q, k2, k2, {.key_lengths = i64({5, 6})}, 1.0); }),
+              HasSubstr("flash_attention: key_lengths[1] = 6 is outside [0, 5] (Tk)"));
+  EXPECT_THAT(error_of([&] { flash_attention(q, k2, k2, {.bias = Tensor::zeros({3, 4})}, 1.0); }),
+              HasSubstr("flash_attention: bias shape [3, 4] does not broadcast to the scores [2, 4, 3, 5]"));
+  EXPECT_THAT(error_of([&] { flash_attention(q, k2, k2, {.keep = Tensor::zeros({2, 5})}, 1.0); }),
+              HasSubstr("flash_attention: keep must be u8, got f32 of shape [2, 5]"));
+  Rng rng(1);
+  EXPECT_THAT(error_of([&] {
+                scaled_dot_product_attention(q, k2, k2, {},
+                                             {.dropout = 0.1, .training = true, .rng = &rng,
+                                              .implementation = AttentionImpl::fused});
+              }),
+              HasSubstr("the fused implementation does not support dropout while training; q shape [2, 4, 3, 8]"));
+}
+
+}  // namespace
+}  // namespace attend::nn

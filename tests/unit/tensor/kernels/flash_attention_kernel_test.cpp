@@ -1,0 +1,191 @@
+// The AVX-512 flash-attention tiles against the naive double-accumulating loops, forward (out, lse) and backward
+// (dq, dk, dv): lengths around the 64-wide tiles, Tq ≠ Tk, head widths that are not multiples of 16, grouped-query
+// heads, key lengths with 0 (fully masked rows), causal with offsets, bias and keep masks; no NaN; 1 vs 2 threads
+// bitwise equal.
+#include "attend/tensor/kernels/flash_attention.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "attend/core/threads.hpp"
+
+namespace attend::kernels {
+namespace {
+
+struct Config {
+  int64_t b = 2, h = 2, hkv = 2, tq = 7, tk = 7, d = 16, dv = 16;
+  bool lengths = false;
+  std::optional<int64_t> causal = std::nullopt;
+  bool bias = false, keep = false;
+};
+
+std::string name(const Config& c) {
+  std::ostringstream s;
+  s << "B" << c.b << " H" << c.h << "/" << c.hkv << " Tq" << c.tq << " Tk" << c.tk << " D" << c.d << " Dv" << c.dv;
+  if (c.lengths) s << " lengths";
+  if (c.causal) s << " causal" << *c.causal;
+  if (c.bias) s << " bias";
+  if (c.keep) s << " keep";
+  return s.str();
+}
+
+// Inputs and outputs of one problem, with every buffer owned here.
+struct Case {
+  std::vector<float> q, k, v, dout, bias, out, lse, dq, dk, dv;
+  std::vector<int64_t> len;
+  std::vector<uint8_t> keep;
+  FlashAttentionProblem<float> p;
+
+  explicit Case(const Config& c, uint32_t seed = 1) {
+    std::mt19937 gen(seed);
+    std::normal_distribution<float> n(0.0F, 1.0F);
+    auto fill = [&](std::vector<float>& x, int64_t size) {
+      x.resize(static_cast<size_t>(size));
+      for (float& e : x) e = n(gen);
+    };
+    fill(q, c.b * c.h * c.tq * c.d);
+    fill(k, c.b * c.hkv * c.tk * c.d);
+    fill(v, c.b * c.hkv * c.tk * c.dv);
+    fill(dout, c.b * c.h * c.tq * c.dv);
+    p = {.q = q.data(), .k = k.data(), .v = v.data(), .batch = c.b, .heads = c.h, .kv_heads = c.hkv, .tq = c.tq,
+         .tk = c.tk, .dim = c.d, .dim_v = c.dv, .scale = 1.0 / std::sqrt(static_cast<double>(c.d))};
+    if (c.lengths) {
+      for (int64_t b = 0; b < c.b; ++b)  // item 0: no keys
+        len.push_back(b == 0 ? 0 : std::max<int64_t>(1, c.tk - 3 * b));
+      p.key_lengths = len.data();
+    }
+    if (c.causal) {
+      p.causal = true;
+      p.causal_offset = *c.causal;
+    }
+    if (c.bias) {  // [1, H, Tq, Tk]: broadcast over the batch
+      fill(bias, c.h * c.tq * c.tk);
+      p.bias = bias.data();
+      p.bias_strides = {0, c.tq * c.tk, c.tk, 1};
+    }
+    if (c.keep) {  // [B, 1, 1, Tk] with one item dropping every key
+      std::bernoulli_distribution coin(0.7);
+      for (int64_t i = 0; i < c.b * c.tk; ++i) keep.push_back(i / c.tk == c.b - 1 ? 0 : coin(gen) ? 1 : 0);
+      p.keep = keep.data();
+      p.keep_strides = {c.tk, 0, 0, 1};
+    }
+    out.assign(static_cast<size_t>(c.b * c.h * c.tq * c.dv), -7.0F);
+    lse.assign(static_cast<size_t>(c.b * c.h * c.tq), -7.0F);
+    dq.assign(q.size(), -7.0F);
+    dk.assign(k.size(), -7.0F);
+    dv.assign(v.size(), -7.0F);
+  }
+
+  void forward(bool naive) {
+    if (naive) {
+      flash_attention_forward_naive(p, out.data(), lse.data());
+    } else {
+      flash_attention_forward(p, out.data(), lse.data());
+    }
+  }
+  void backward(bool naive) {
+    if (naive) {
+      flash_attention_backward_naive(p, out.data(), lse.data(), dout.data(), dq.data(), dk.data(), dv.data());
+    } else {
+      flash_attention_backward(p, out.data(), lse.data(), dout.data(), dq.data(), dk.data(), dv.data());
+    }
+  }
+};
+
+// |a − b| ≤ 1e-5·(1 + |b|) with equal infinities passing, and never a NaN.
+void expect_close(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_FALSE(std::isnan(a[i])) << what << "[" << i << "] is NaN";
+    if (a[i] == b[i]) continue;
+    ASSERT_LE(std::abs(a[i] - b[i]), 1e-5 * (1.0 + std::abs(b[i]))) << what << "[" << i << "]: fused " << a[i]
+                                                                      << " vs naive " << b[i];
+  }
+}
+
+void check(const Config& c) {
+  SCOPED_TRACE(name(c));
+  Case fast(c), ref(c);
+  fast.forward(false);
+  ref.forward(true);
+  expect_close(fast.out, ref.out, "out");
+  expect_close(fast.lse, ref.lse, "lse");
+  // backward of each from the reference forward, so only the backward differs
+  fast.out = ref.out;
+  fast.lse = ref.lse;
+  fast.backward(false);
+  ref.backward(true);
+  expect_close(fast.dq, ref.dq, "dq");
+  expect_close(fast.dk, ref.dk, "dk");
+  expect_close(fast.dv, ref.dv, "dv");
+}
+
+TEST(FlashAttentionKernel, MatchesNaiveOverLengthsAndWidths) {
+  for (int64_t n : {1, 7, 64, 129, 300})
+    for (int64_t d : {16, 64, 80, 24}) check({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = d, .dv = d});
+}
+
+TEST(FlashAttentionKernel, MatchesNaiveWithTqNotTkAndGroupedHeads) {
+  check({.b = 1, .h = 4, .hkv = 2, .tq = 65, .tk = 130, .d = 24, .dv = 40});
+  check({.b = 2, .h = 6, .hkv = 1, .tq = 200, .tk = 3, .d = 64, .dv = 16});
+  check({.b = 1, .h = 2, .hkv = 2, .tq = 1, .tk = 300, .d = 128, .dv = 128});
+}
+
+TEST(FlashAttentionKernel, MatchesNaiveUnderMasks) {
+  for (int64_t n : {7, 64, 129, 300}) {
+    check({.b = 3, .h = 2, .hkv = 1, .tq = n, .tk = n, .d = 24, .dv = 24, .lengths = true});
+    check({.b = 1, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 64, .dv = 64, .causal = 0});
+    check({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n + 70, .d = 16, .dv = 16, .causal = 70});  // cached keys
+    check({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 16, .dv = 16, .causal = -5});       // first rows empty
+    check({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 80, .dv = 80, .bias = true});
+    check({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 16, .dv = 16, .keep = true});
+    check({.b = 3, .h = 4, .hkv = 2, .tq = n, .tk = n, .d = 24, .dv = 24, .lengths = true, .causal = 2, .bias = true,
+           .keep = true});
+  }
+}
+
+TEST(FlashAttentionKernel, FullyMaskedRowsGiveZerosAndInfiniteLse) {
+  Config c{.b = 2, .h = 1, .hkv = 1, .tq = 70, .tk = 70, .d = 16, .dv = 16, .lengths = true, .causal = -3};
+  Case r(c);
+  r.forward(false);
+  r.backward(false);
+  for (int64_t i = 0; i < c.tq; ++i)  // item 0 has no keys; item 1's first 3 queries see none
+    for (int64_t b = 0; b < 2; ++b) {
+      if (b == 1 && i >= 3) continue;
+      const int64_t row = b * c.tq + i;
+      EXPECT_EQ(r.lse[static_cast<size_t>(row)], std::numeric_limits<float>::infinity()) << "b " << b << " i " << i;
+      for (int64_t d = 0; d < c.dv; ++d) EXPECT_EQ(r.out[static_cast<size_t>(row * c.dv + d)], 0.0F);
+      for (int64_t d = 0; d < c.d; ++d) EXPECT_EQ(r.dq[static_cast<size_t>(row * c.d + d)], 0.0F);
+    }
+  for (float g : r.dk) EXPECT_FALSE(std::isnan(g));
+}
+
+TEST(FlashAttentionKernel, OneAndTwoThreadsAreBitwiseEqual) {
+  const int saved = num_threads();
+  for (const Config& c : {Config{.b = 2, .h = 4, .hkv = 2, .tq = 300, .tk = 257, .d = 64, .dv = 64, .causal = 0},
+                          Config{.b = 1, .h = 3, .hkv = 3, .tq = 129, .tk = 129, .d = 80, .dv = 80, .bias = true}}) {
+    SCOPED_TRACE(name(c));
+    Case one(c), two(c);
+    set_num_threads(1);
+    one.forward(false);
+    one.backward(false);
+    set_num_threads(2);
+    two.forward(false);
+    two.backward(false);
+    EXPECT_EQ(one.out, two.out);
+    EXPECT_EQ(one.lse, two.lse);
+    EXPECT_EQ(one.dq, two.dq);
+    EXPECT_EQ(one.dk, two.dk);
+    EXPECT_EQ(one.dv, two.dv);
+  }
+  set_num_threads(saved);
+}
+
+}  // namespace
+}  // namespace attend::kernels
