@@ -16,21 +16,12 @@ namespace attend {
 
 namespace {
 
-template <class T>
-T tanh_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return kernels::tanh_fast(x);
-  } else {
-    return std::tanh(x);
-  }
-}
-
 // e = Σ_h v_h tanh(q_h + k_h) over one (query, key) pair.
 template <class T>
 T score_pair(int64_t h, const T* __restrict q, const T* __restrict k, const T* __restrict v) {
   T acc = 0;
 #pragma omp simd reduction(+ : acc)
-  for (int64_t c = 0; c < h; ++c) acc += v[c] * tanh_of<T>(q[c] + k[c]);
+  for (int64_t c = 0; c < h; ++c) acc += v[c] * kernels::tanh_of<T>(q[c] + k[c]);
   return acc;
 }
 
@@ -39,7 +30,7 @@ template <class T>
 void backward_pair(int64_t h, T g, const T* __restrict q, const T* __restrict k, const T* __restrict v,
                    T* __restrict dq, T* __restrict dk, T* __restrict dv) {
   for (int64_t c = 0; c < h; ++c) {
-    const T t = tanh_of<T>(q[c] + k[c]);
+    const T t = kernels::tanh_of<T>(q[c] + k[c]);
     const T p = g * v[c] * (T{1} - t * t);
     dq[c] += p;
     dk[c] += p;

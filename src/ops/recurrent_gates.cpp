@@ -16,26 +16,6 @@ namespace attend {
 
 namespace {
 
-template <class T>
-T sigmoid_of(T v) {
-  if constexpr (std::is_same_v<T, float>) {
-    return kernels::sigmoid_fast(v);
-  } else {
-    if (v >= 0) return T{1} / (T{1} + std::exp(-v));  // split by sign so exp never overflows
-    const T e = std::exp(v);
-    return e / (T{1} + e);
-  }
-}
-
-template <class T>
-T tanh_of(T v) {
-  if constexpr (std::is_same_v<T, float>) {
-    return kernels::tanh_fast(v);
-  } else {
-    return std::tanh(v);
-  }
-}
-
 // Rows in parallel when there is enough work (each row by one thread: bitwise equal for any thread count).
 bool parallel_rows(int64_t rows, int64_t width) { return parallel_worth(rows, rows * width); }
 
@@ -115,9 +95,9 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
       T* __restrict s = ps + b * 3 * H;
       T* __restrict o = po + b * H;
       // One simple loop per gate, so each vectorises.
-      for (int64_t j = 0; j < H; ++j) s[j] = sigmoid_of<T>(g[j] + x[j]);                  // r
-      for (int64_t j = 0; j < H; ++j) s[H + j] = sigmoid_of<T>(g[H + j] + x[H + j]);      // z
-      for (int64_t j = 0; j < H; ++j) s[2 * H + j] = tanh_of<T>(x[2 * H + j] + g[2 * H + j] * s[j]);  // n
+      for (int64_t j = 0; j < H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                  // r
+      for (int64_t j = 0; j < H; ++j) s[H + j] = kernels::sigmoid_of<T>(g[H + j] + x[H + j]);      // z
+      for (int64_t j = 0; j < H; ++j) s[2 * H + j] = kernels::tanh_of<T>(x[2 * H + j] + g[2 * H + j] * s[j]);  // n
       for (int64_t j = 0; j < H; ++j) o[j] = (hp[j] - s[2 * H + j]) * s[H + j] + s[2 * H + j];
     }
   });
@@ -162,11 +142,11 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
       const T* __restrict cp = pc + b * H;
       T* __restrict s = ps + b * 5 * H;
       T* __restrict o = po + b * 2 * H;
-      for (int64_t j = 0; j < 2 * H; ++j) s[j] = sigmoid_of<T>(g[j] + x[j]);  // i, f
-      for (int64_t j = 2 * H; j < 3 * H; ++j) s[j] = tanh_of<T>(g[j] + x[j]);  // g
-      for (int64_t j = 3 * H; j < 4 * H; ++j) s[j] = sigmoid_of<T>(g[j] + x[j]);  // o
+      for (int64_t j = 0; j < 2 * H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);  // i, f
+      for (int64_t j = 2 * H; j < 3 * H; ++j) s[j] = kernels::tanh_of<T>(g[j] + x[j]);  // g
+      for (int64_t j = 3 * H; j < 4 * H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);  // o
       for (int64_t j = 0; j < H; ++j) o[H + j] = s[H + j] * cp[j] + s[j] * s[2 * H + j];  // c'
-      for (int64_t j = 0; j < H; ++j) s[4 * H + j] = tanh_of<T>(o[H + j]);              // tanh(c')
+      for (int64_t j = 0; j < H; ++j) s[4 * H + j] = kernels::tanh_of<T>(o[H + j]);              // tanh(c')
       for (int64_t j = 0; j < H; ++j) o[j] = s[3 * H + j] * s[4 * H + j];               // h'
     }
   });

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 namespace attend::kernels {
 
@@ -39,5 +40,28 @@ inline float tanh_fast(float x) {
 /// σ(x) = (1 + tanh(x/2)) / 2 through tanh_fast: absolute error < 1e-6 (relative accuracy is lost only where
 /// σ(x) < 1e-6, far below anything a gate or an attention weight resolves).
 inline float sigmoid_fast(float x) { return 0.5f + 0.5f * tanh_fast(0.5f * x); }
+
+/// For op templates over f32 and f64: the vectorised tanh in f32 (as the elementwise ops use), std::tanh in f64
+/// (gradchecks).
+template <class T>
+T tanh_of(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return tanh_fast(x);
+  } else {
+    return std::tanh(x);
+  }
+}
+
+/// The same for σ: sigmoid_fast in f32; in f64 the exact form, split by sign so exp never overflows.
+template <class T>
+T sigmoid_of(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return sigmoid_fast(x);
+  } else {
+    if (x >= 0) return T{1} / (T{1} + std::exp(-x));
+    const T e = std::exp(x);
+    return e / (T{1} + e);
+  }
+}
 
 }  // namespace attend::kernels
