@@ -14,7 +14,7 @@ namespace attend::explain {
 namespace {
 
 using ::testing::HasSubstr;
-using attend::testing::error_message;
+using attend::testing::error_of;
 
 // 3 target rows over 4 source columns.
 Tensor weights3x4() {
@@ -32,9 +32,9 @@ TEST(Alignment, ArgmaxTakesTheStrongestSourcePerTargetLowestIndexOnTies) {
 TEST(Alignment, ThresholdKeepsEveryLinkAtOrAboveIt) {
   EXPECT_EQ(to_pharaoh(threshold_alignment(weights3x4(), 0.4)), "0-0 1-2 2-1 3-1 3-2");
   EXPECT_EQ(to_pharaoh(threshold_alignment(weights3x4(), 0.5)), "0-0");
-  EXPECT_THAT(error_message([] { threshold_alignment(weights3x4(), 0.0); }),
+  EXPECT_THAT(error_of([] { threshold_alignment(weights3x4(), 0.0); }),
               HasSubstr("threshold must be in (0, 1], got 0"));
-  EXPECT_THAT(error_message([] { argmax_alignment(Tensor::zeros({2, 3, 4})); }),
+  EXPECT_THAT(error_of([] { argmax_alignment(Tensor::zeros({2, 3, 4})); }),
               HasSubstr("argmax_alignment: weights must be 2-D [T, S], got shape [2, 3, 4]"));
 }
 
@@ -50,11 +50,11 @@ TEST(Alignment, ParsesSureAndPossibleLinksAndSortsThem) {
 }
 
 TEST(Alignment, MalformedReferencesNameTheToken) {
-  EXPECT_THAT(error_message([] { parse_pharaoh("0-0 1-x 2-2"); }), HasSubstr("link 2 '1-x' is malformed"));
-  EXPECT_THAT(error_message([] { parse_pharaoh("0-0 12"); }), HasSubstr("link 2 '12' is malformed: expected SOURCE-TARGET"));
-  EXPECT_THAT(error_message([] { parse_pharaoh("-1-2"); }), HasSubstr("link 1 '-1-2'"));
-  EXPECT_THAT(error_message([] { parse_pharaoh("0-0 1-1 0?0"); }), HasSubstr("link 3 '0?0' repeats the link 0-0"));
-  EXPECT_THAT(error_message([] { parse_pharaoh("99999999999999999999-1"); }), HasSubstr("is malformed"));
+  EXPECT_THAT(error_of([] { parse_pharaoh("0-0 1-x 2-2"); }), HasSubstr("link 2 '1-x' is malformed"));
+  EXPECT_THAT(error_of([] { parse_pharaoh("0-0 12"); }), HasSubstr("link 2 '12' is malformed: expected SOURCE-TARGET"));
+  EXPECT_THAT(error_of([] { parse_pharaoh("-1-2"); }), HasSubstr("link 1 '-1-2'"));
+  EXPECT_THAT(error_of([] { parse_pharaoh("0-0 1-1 0?0"); }), HasSubstr("link 3 '0?0' repeats the link 0-0"));
+  EXPECT_THAT(error_of([] { parse_pharaoh("99999999999999999999-1"); }), HasSubstr("is malformed"));
 }
 
 TEST(Alignment, AerFollowsOchAndNey) {
@@ -110,7 +110,7 @@ TEST(Npy, ShapesOfEveryRankAndNonContiguousInput) {
   std::memcpy(v, b.data() + b.size() - sizeof v, sizeof v);
   EXPECT_EQ(v[1], 4.0f);  // C order of the transposed view: 1 4 2 5 3 6
   EXPECT_EQ(v[2], 2.0f);
-  EXPECT_THAT(error_message([] { npy_bytes(Tensor::zeros({2}, DType::i64)); }), HasSubstr("expected f32 or f64"));
+  EXPECT_THAT(error_of([] { npy_bytes(Tensor::zeros({2}, DType::i64)); }), HasSubstr("expected f32 or f64"));
 }
 
 TEST(WeightsJson, OneLineWithRawTokensAndRowsOfWeights) {
@@ -133,7 +133,7 @@ TEST(WeightsJson, OneLineWithRawTokensAndRowsOfWeights) {
   EXPECT_EQ(line.rfind("{\"title\":\"rnn\",\"kind\":\"rnn\",\"head\":\"mean\",\"source\"", 0), 0u);
   Heatmap bad = map;
   bad.rows.pop_back();
-  EXPECT_THAT(error_message([&] { weights_json_line(bad); }), HasSubstr("weights_json_line: 1 row (target) labels"));
+  EXPECT_THAT(error_of([&] { weights_json_line(bad); }), HasSubstr("weights_json_line: 1 row (target) labels"));
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace attend::explain {
 namespace {
 
 using ::testing::HasSubstr;
-using attend::testing::error_message;
+using attend::testing::error_of;
 
 Heatmap small_map() {
   return {.weights = Tensor::from_vector<float>({0.7f, 0.2f, 0.1f, 0.0f, 0.25f, 0.75f}, {2, 3}),
@@ -50,22 +50,22 @@ TEST(Heatmap, DisplayLabelMakesBlanksVisibleAndShortensLongLabels) {
 }
 
 TEST(Heatmap, EmptyWeightsAndMismatchedLabelsAreErrors) {
-  Heatmap empty{.weights = Tensor::zeros({0, 3}), .rows = {}, .columns = {"a", "b", "c"}};
-  EXPECT_THAT(error_message([&] { svg_heatmap(empty); }), HasSubstr("svg_heatmap: nothing to draw: weights of shape [0, 3]"));
+  Heatmap empty{.weights = Tensor::zeros({0, 3}), .rows = {}, .columns = {"a", "b", "c"}, .title = ""};
+  EXPECT_THAT(error_of([&] { svg_heatmap(empty); }), HasSubstr("svg_heatmap: nothing to draw: weights of shape [0, 3]"));
   Heatmap rows = small_map();
   rows.rows.pop_back();
-  EXPECT_THAT(error_message([&] { svg_heatmap(rows); }),
+  EXPECT_THAT(error_of([&] { svg_heatmap(rows); }),
               HasSubstr("svg_heatmap: 1 row (target) labels for weights of shape [2, 3] (expected 2)"));
   Heatmap cols = small_map();
   cols.columns.push_back("x");
-  EXPECT_THAT(error_message([&] { html_heatmap({cols}, "t"); }),
+  EXPECT_THAT(error_of([&] { html_heatmap({cols}, "t"); }),
               HasSubstr("html_heatmap: 4 column (source) labels for weights of shape [2, 3] (expected 3)"));
-  Heatmap flat{.weights = Tensor::zeros({6}), .rows = {}, .columns = {}};
-  EXPECT_THAT(error_message([&] { svg_heatmap(flat); }), HasSubstr("weights must be 2-D [T, S], got shape [6]"));
+  Heatmap flat{.weights = Tensor::zeros({6}), .rows = {}, .columns = {}, .title = ""};
+  EXPECT_THAT(error_of([&] { svg_heatmap(flat); }), HasSubstr("weights must be 2-D [T, S], got shape [6]"));
   Heatmap nan = small_map();
   nan.weights = Tensor::from_vector<float>({0, 0, 0, 0, std::nanf(""), 0}, {2, 3});
-  EXPECT_THAT(error_message([&] { svg_heatmap(nan); }), HasSubstr("weight [1, 1] is NaN"));
-  EXPECT_THAT(error_message([] { html_heatmap({}, "t"); }), HasSubstr("html_heatmap: no panels"));
+  EXPECT_THAT(error_of([&] { svg_heatmap(nan); }), HasSubstr("weight [1, 1] is NaN"));
+  EXPECT_THAT(error_of([] { html_heatmap({}, "t"); }), HasSubstr("html_heatmap: no panels"));
 }
 
 TEST(SvgHeatmap, OneRectPerCellColouredByWeightWithEscapedLabels) {
@@ -98,7 +98,7 @@ TEST(SvgHeatmap, OneRectPerCellColouredByWeightWithEscapedLabels) {
 TEST(SvgHeatmap, SizeGrowsWithTheSentence) {
   std::vector<std::string> cols;
   for (int i = 0; i < 40; ++i) cols.push_back(std::string(1, static_cast<char>('a' + i % 26)));
-  Heatmap wide{.weights = Tensor::full({3, 40}, 0.025), .rows = {"x", "y", "z"}, .columns = cols};
+  Heatmap wide{.weights = Tensor::full({3, 40}, 0.025), .rows = {"x", "y", "z"}, .columns = cols, .title = ""};
   const std::string svg = svg_heatmap(wide);
   EXPECT_EQ(count(svg, "<rect class=\"cell\""), 120u);
   std::smatch m;

@@ -18,7 +18,7 @@ namespace attend::explain {
 namespace {
 
 using ::testing::HasSubstr;
-using attend::testing::error_message;
+using attend::testing::error_of;
 
 struct Image {
   int width = 0, height = 0;
@@ -109,11 +109,11 @@ TEST(PngHeatmap, RightToLeftAndLongSentencesDraw) {
 }
 
 TEST(PngHeatmap, EmptyAndMismatchedInputsAreErrorsAndWritesAreAtomic) {
-  const Heatmap empty{.weights = Tensor::zeros({2, 0}), .rows = {"a", "b"}, .columns = {}};
-  EXPECT_THAT(error_message([&] { png_heatmap(empty); }), HasSubstr("png_heatmap: nothing to draw"));
+  const Heatmap empty{.weights = Tensor::zeros({2, 0}), .rows = {"a", "b"}, .columns = {}, .title = ""};
+  EXPECT_THAT(error_of([&] { png_heatmap(empty); }), HasSubstr("png_heatmap: nothing to draw"));
   Heatmap bad = map_of({"a"}, {"b", "c"});
   bad.rows.push_back("extra");
-  EXPECT_THAT(error_message([&] { png_heatmap(bad); }), HasSubstr("2 row (target) labels for weights of shape [1, 2]"));
+  EXPECT_THAT(error_of([&] { png_heatmap(bad); }), HasSubstr("2 row (target) labels for weights of shape [1, 2]"));
   const auto dir = std::filesystem::temp_directory_path() / ("attend_png_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "a.png").string();
@@ -121,7 +121,7 @@ TEST(PngHeatmap, EmptyAndMismatchedInputsAreErrorsAndWritesAreAtomic) {
   std::ifstream in(path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(bytes.substr(1, 3), "PNG");
-  EXPECT_THAT(error_message([&] { write_png_heatmap((dir / "missing" / "a.png").string(), map_of({"a"}, {"b"})); }),
+  EXPECT_THAT(error_of([&] { write_png_heatmap((dir / "missing" / "a.png").string(), map_of({"a"}, {"b"})); }),
               HasSubstr("missing"));
   size_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file() ? 1 : 0;

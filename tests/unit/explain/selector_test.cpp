@@ -9,7 +9,7 @@ namespace attend::explain {
 namespace {
 
 using ::testing::HasSubstr;
-using attend::testing::error_message;
+using attend::testing::error_of;
 
 // [L=2, H=3, T=2, S=2]: value = 1000 l + 100 h + 10 t + s, scaled to stay small.
 Tensor captured() {
@@ -40,27 +40,27 @@ TEST(Selector, ParsesEveryForm) {
 }
 
 TEST(Selector, BadValuesNameTheOption) {
-  EXPECT_THAT(error_message([] { parse_selector("crosss", "last", "all", "mean"); }),
+  EXPECT_THAT(error_of([] { parse_selector("crosss", "last", "all", "mean"); }),
               HasSubstr("--kind: unknown attention kind 'crosss' (expected encoder-self, decoder-self, cross or rnn)"));
-  EXPECT_THAT(error_message([] { parse_selector("cross", "-1", "all", "mean"); }),
+  EXPECT_THAT(error_of([] { parse_selector("cross", "-1", "all", "mean"); }),
               HasSubstr("--layer: expected all, last or a layer number (0, 1, ...), got '-1'"));
-  EXPECT_THAT(error_message([] { parse_selector("cross", "last", "2..x", "mean"); }), HasSubstr("--head: expected"));
-  EXPECT_THAT(error_message([] { parse_selector("cross", "last", "3..1", "mean"); }),
+  EXPECT_THAT(error_of([] { parse_selector("cross", "last", "2..x", "mean"); }), HasSubstr("--head: expected"));
+  EXPECT_THAT(error_of([] { parse_selector("cross", "last", "3..1", "mean"); }),
               HasSubstr("--head: the range '3..1' is empty"));
-  EXPECT_THAT(error_message([] { parse_selector("cross", "last", "all", "median"); }),
+  EXPECT_THAT(error_of([] { parse_selector("cross", "last", "all", "median"); }),
               HasSubstr("--reduce: expected none, mean or max, got 'median'"));
 }
 
 TEST(Selector, OutOfRangeLayersAndHeadsNameTheLimits) {
-  EXPECT_THAT(error_message([] { selected_layers(parse_selector("cross", "7", "all", "mean"), 6); }),
+  EXPECT_THAT(error_of([] { selected_layers(parse_selector("cross", "7", "all", "mean"), 6); }),
               HasSubstr("layer 7 out of range: the model has 6 layers (0..5, or last)"));
-  EXPECT_THAT(error_message([] { selected_layers(parse_selector("rnn", "1", "all", "mean"), 1); }),
+  EXPECT_THAT(error_of([] { selected_layers(parse_selector("rnn", "1", "all", "mean"), 1); }),
               HasSubstr("layer 1 out of range: the model has 1 layer (0..0, or last)"));
-  EXPECT_THAT(error_message([] { selected_heads(parse_selector("cross", "last", "2..8", "mean"), 4); }),
+  EXPECT_THAT(error_of([] { selected_heads(parse_selector("cross", "last", "2..8", "mean"), 4); }),
               HasSubstr("head 8 out of range: the attention has 4 heads (0..3, or all)"));
-  EXPECT_THAT(error_message([] { selected_heads(parse_selector("rnn", "last", "1", "mean"), 1); }),
+  EXPECT_THAT(error_of([] { selected_heads(parse_selector("rnn", "last", "1", "mean"), 1); }),
               HasSubstr("head 1 out of range: the attention has 1 head (0, or all)"));
-  EXPECT_THAT(error_message([] { check_kind(AttentionKind::cross, {AttentionKind::rnn}, "rnn-attention"); }),
+  EXPECT_THAT(error_of([] { check_kind(AttentionKind::cross, {AttentionKind::rnn}, "rnn-attention"); }),
               HasSubstr("--kind cross not available: this rnn-attention model has rnn"));
   EXPECT_NO_THROW(check_kind(AttentionKind::rnn, {AttentionKind::rnn}, "rnn-attention"));
 }
@@ -91,9 +91,9 @@ TEST(Selector, MeanAndMaxReduceOverTheSelectedHeadsOnly) {
 
 TEST(Selector, WrongShapesAndLabelsAreErrors) {
   const AttentionSelector s = parse_selector("rnn", "last", "all", "mean");
-  EXPECT_THAT(error_message([&] { select_heatmaps(Tensor::zeros({2, 2}), s, kRows, kCols); }),
+  EXPECT_THAT(error_of([&] { select_heatmaps(Tensor::zeros({2, 2}), s, kRows, kCols); }),
               HasSubstr("weights must be [L, H, T, S], got shape [2, 2]"));
-  EXPECT_THAT(error_message([&] { select_heatmaps(captured(), s, {"x"}, kCols); }),
+  EXPECT_THAT(error_of([&] { select_heatmaps(captured(), s, {"x"}, kCols); }),
               HasSubstr("1 row and 2 column labels for weights of shape [2, 3, 2, 2]"));
 }
 
