@@ -94,6 +94,14 @@ std::string encode_utf8(const std::vector<char32_t>& points) {
   return out;
 }
 
+std::string shorten_text(const std::string& text, size_t max_points) {
+  std::vector<char32_t> points = decode_utf8(text);
+  if (max_points == 0 || points.size() <= max_points) return encode_utf8(points);
+  points.resize(max_points - 1);
+  points.push_back(U'…');
+  return encode_utf8(points);
+}
+
 std::string display_label(const std::string& label, size_t max_points) {
   if (label.empty()) return "∅";
   std::vector<char32_t> out;

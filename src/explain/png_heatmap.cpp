@@ -17,9 +17,11 @@ constexpr int kPitch = kCell + 1;
 constexpr int kFontPx = 15;
 constexpr int kTitlePx = 16;
 constexpr int kGap = 8;
+constexpr size_t kTitlePoints = 100;  // longer titles end with "…"
 
 struct Layout {
   std::vector<std::string> rows, cols;
+  std::string title;
   int left = 0, top = 0, width = 0, height = 0, title_h = 0;
 };
 
@@ -39,7 +41,8 @@ Layout layout_of(const Heatmap& map) {
   l.left = row_w + 2 * kGap;
   l.top = kGap + l.title_h + col_h + kGap;
   const int S = static_cast<int>(map.columns.size()), T = static_cast<int>(map.rows.size());
-  l.width = std::max(l.left + S * kPitch + 1 + kGap, font.measure(map.title, kTitlePx) + 2 * kGap);
+  l.title = shorten_text(map.title, kTitlePoints);
+  l.width = std::max(l.left + S * kPitch + 1 + kGap, font.measure(l.title, kTitlePx) + 2 * kGap);
   l.height = l.top + T * kPitch + 1 + kGap;
   return l;
 }
@@ -92,7 +95,7 @@ std::string png_heatmap(const Heatmap& map) {
   const Layout l = layout_of(map);
   const int T = static_cast<int>(map.rows.size()), S = static_cast<int>(map.columns.size());
   Canvas canvas(l.width, l.height);
-  if (!map.title.empty()) canvas.text(font.render(map.title, kTitlePx), kGap, kGap);
+  if (!map.title.empty()) canvas.text(font.render(l.title, kTitlePx), kGap, kGap);
   const std::vector<double> w = heatmap_values(map);
   canvas.fill(l.left, l.top, S * kPitch + 1, T * kPitch + 1, {208, 208, 208});  // the grid lines
   for (int t = 0; t < T; ++t) {

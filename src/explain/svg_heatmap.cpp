@@ -58,7 +58,8 @@ std::string svg_heatmap(const Heatmap& map) {
   }
   const int title_h = map.title.empty() ? 0 : kTitleHeight;
   const int left = row_width + 2 * kGap, top = title_h + col_height + 2 * kGap;
-  const int width = std::max(left + S * kCell + kGap, label_width(map.title) + 2 * kGap);
+  const std::string title = map.title.empty() ? "" : shorten_text(map.title, 100);
+  const int width = std::max(left + S * kCell + kGap, label_width(title) + 2 * kGap);
   const int height = top + T * kCell + kGap;
   const std::vector<double> w = heatmap_values(map);
   std::string out = fmt::format(
@@ -69,7 +70,7 @@ std::string svg_heatmap(const Heatmap& map) {
       width, height, kFontSize);
   if (!map.title.empty()) {
     out += fmt::format("<text class=\"title\" x=\"{}\" y=\"{}\" font-weight=\"bold\">{}</text>\n", kGap,
-                       kTitleHeight - kGap, xml_escape(map.title));
+                       kTitleHeight - kGap, xml_escape(title));
   }
   for (int s = 0; s < S; ++s) {  // source labels, reading upwards, ending just above their column
     out += fmt::format("<text class=\"col\" transform=\"translate({},{}) rotate(-90)\">{}</text>\n",

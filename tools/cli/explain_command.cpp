@@ -137,12 +137,14 @@ int run_explain(const ExplainArgs& a) {
   const std::vector<std::string> source = bundle.source_pieces(a.input);
 
   std::vector<explain::Heatmap> panels;
-  std::vector<size_t> owner;  // which output each panel shows
+  std::vector<size_t> owner;             // which output each panel shows
+  std::vector<std::string> which;        // the selection part of each panel's title
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Explained& e = outputs[i];
     const Tensor w = e.attention.reshape({1, 1, e.attention.shape()[0], e.attention.shape()[1]});  // [1, 1, T, S]
     for (explain::Heatmap& m : explain::select_heatmaps(w, selector, e.target_pieces, source)) {
       if (!rnn) m.title = "cross, last layer, mean of heads";
+      which.push_back(m.title);
       m.title = fmt::format("{}{}: {}", outputs.size() > 1 ? fmt::format("#{} ", i + 1) : "", e.text, m.title);
       panels.push_back(std::move(m));
       owner.push_back(i);
@@ -155,7 +157,7 @@ int run_explain(const ExplainArgs& a) {
     for (size_t p = 0; p < panels.size(); ++p) {
       const Explained& e = outputs[owner[p]];
       text += fmt::format("{}  ->  {}   ({} {:.4f}; {})\n", a.input, e.text,
-                          a.reference.empty() ? "score" : "log-probability", e.score, panels[p].title);
+                          a.reference.empty() ? "score" : "log-probability", e.score, which[p]);
       text += explain::terminal_heatmap(panels[p].weights, panels[p].rows, panels[p].columns, color);
     }
     emit(a, text);

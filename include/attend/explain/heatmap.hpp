@@ -47,6 +47,9 @@ std::vector<double> heatmap_values(const Heatmap& map);
 /// code points (longer ones end with "…").
 std::string display_label(const std::string& label, size_t max_points = 24);
 
+/// At most `max_points` code points of `text` (longer ones end with "…"); for titles, where spaces stay spaces.
+std::string shorten_text(const std::string& text, size_t max_points);
+
 /// UTF-8 -> code points; a malformed byte becomes U+FFFD.
 std::vector<char32_t> decode_utf8(const std::string& text);
 /// Code points -> UTF-8.

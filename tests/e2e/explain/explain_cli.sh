@@ -68,7 +68,9 @@ grep -aq "'shape': (1, $T, 11)" a.npy || fail "a.npy shape is not (1, $T, 11): $
 
 al=$("$attend" explain $ckpt --input "$input" --format pharaoh) || fail "pharaoh failed"
 grep -Eq '^[0-9]+-[0-9]+( [0-9]+-[0-9]+)*$' <<<"$al" || fail "not a Pharaoh line: '$al'"
-[[ $(wc -w <<<"$al") == $((T - 1)) ]] || fail "pharaoh: $(wc -w <<<"$al") links for $((T - 1)) target tokens"
+words=$T
+grep -q '"</s>"\]' <<<"$line" && words=$((T - 1))   # the EOS row is not a target token
+[[ $(wc -w <<<"$al") == "$words" ]] || fail "pharaoh: $(wc -w <<<"$al") links for $words target tokens"
 expect 0 "^AER [0-9.]+ \(precision" -- "$attend" explain $ckpt --input "$input" --format pharaoh --gold "0-0 1-1 3?2"
 all=$("$attend" explain $ckpt --input "$input" --format pharaoh --threshold 0.01)
 [[ $(wc -w <<<"$all") -ge $(wc -w <<<"$al") ]] || fail "--threshold 0.01 gave fewer links than argmax"

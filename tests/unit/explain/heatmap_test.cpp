@@ -44,6 +44,8 @@ TEST(Heatmap, DisplayLabelMakesBlanksVisibleAndShortensLongLabels) {
   EXPECT_EQ(display_label("a\tb\n"), "a⇥b·");
   EXPECT_EQ(display_label("日本語"), "日本語");
   EXPECT_EQ(display_label("abcdefgh", 4), "abc…");
+  EXPECT_EQ(shorten_text("a b c d", 4), "a b…");
+  EXPECT_EQ(shorten_text("a b", 4), "a b");
   EXPECT_EQ(decode_utf8("\xff").size(), 1u);
   EXPECT_EQ(decode_utf8("\xff")[0], U'\uFFFD');
   EXPECT_EQ(encode_utf8(decode_utf8("שלום, 日本")), "שלום, 日本");
