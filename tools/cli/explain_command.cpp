@@ -172,6 +172,10 @@ int run_explain(const ExplainArgs& a) {
     }
     emit(a, text);
   } else if (a.format == "svg" || a.format == "png") {
+    ATTEND_CHECK(panels.size() == 1 || (!a.out.empty() && a.out != "-"),
+                 "explain: {0} pictures (one per hypothesis or head) need --out FILE.{1}: they become FILE-0.{1}, "
+                 "FILE-1.{1}, ...",
+                 panels.size(), a.format);
     for (size_t p = 0; p < panels.size(); ++p) {
       const std::string path = a.out.empty() || a.out == "-" ? "-" : numbered(a.out, p, panels.size());
       if (a.format == "png") explain::write_png_heatmap(path, panels[p]);

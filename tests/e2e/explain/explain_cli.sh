@@ -75,6 +75,10 @@ expect 0 "^AER [0-9.]+ \(precision" -- "$attend" explain $ckpt --input "$input" 
 all=$("$attend" explain $ckpt --input "$input" --format pharaoh --threshold 0.01)
 [[ $(wc -w <<<"$all") -ge $(wc -w <<<"$al") ]] || fail "--threshold 0.01 gave fewer links than argmax"
 
+expect 1 "2 pictures \(one per hypothesis or head\) need --out FILE.svg" -- "$attend" explain $ckpt --input "$input" \
+  --format svg --beam 3 --nbest 2
+"$attend" explain $ckpt --input "$input" --format svg --beam 3 --nbest 2 --out nb.svg 2>/dev/null || fail "nbest svg failed"
+[[ -f nb-0.svg && -f nb-1.svg && ! -e nb.svg ]] || fail "--nbest 2 svg did not write nb-0.svg and nb-1.svg: $(ls)"
 two=$("$attend" explain $ckpt --input "$input" --format json --beam 3 --nbest 2) || fail "nbest json failed"
 [[ $(wc -l <<<"$two") == 2 ]] || fail "--nbest 2: $(wc -l <<<"$two") lines"
 
