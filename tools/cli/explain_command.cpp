@@ -145,7 +145,8 @@ int run_explain(const ExplainArgs& a) {
     for (explain::Heatmap& m : explain::select_heatmaps(w, selector, e.target_pieces, source)) {
       if (!rnn) m.title = "cross, last layer, mean of heads";
       which.push_back(m.title);
-      m.title = fmt::format("{}{}: {}", outputs.size() > 1 ? fmt::format("#{} ", i + 1) : "", e.text, m.title);
+      m.title = fmt::format("{}{}  ->  {}  ({})", outputs.size() > 1 ? fmt::format("#{} ", i + 1) : "", a.input,
+                            e.text, m.title);
       panels.push_back(std::move(m));
       owner.push_back(i);
     }
