@@ -119,8 +119,10 @@ int run_explain(const ExplainArgs& a) {
     explain::check_kind(selector.kind, {explain::AttentionKind::rnn}, "rnn-attention");
   } else {
     // What a Transformer gives today is its last decoder layer's cross-attention averaged over the heads.
-    explain::check_kind(selector.kind, {explain::AttentionKind::cross}, "transformer (capture of self-attention "
-                                                                          "is not implemented yet)");
+    ATTEND_CHECK(selector.kind == explain::AttentionKind::cross,
+                 "--kind {} not available: this transformer exposes its cross-attention only (kind cross); capture "
+                 "of encoder and decoder self-attention is not implemented yet",
+                 explain::attention_kind_name(selector.kind));
     explain::selected_layers(selector, bundle.config.model.decoder_layers);
     explain::selected_heads(selector, heads);
     ATTEND_CHECK(selector.layer.which == explain::LayerChoice::Which::last && selector.head.all &&
