@@ -99,6 +99,20 @@ expect 1 "give the source text with --input" -- "$attend" explain $ckpt
 expect 1 "link 2 '1-x' is malformed" -- "$attend" explain $ckpt --input "$input" --format pharaoh --gold "0-0 1-x"
 expect 1 "unknown --example 'nope' \(available: seed\)" -- "$attend" explain --example nope
 expect 2 "no_such.safetensors" -- "$attend" explain no_such.safetensors --input "$input"
+# --- a tiny Transformer: its last decoder layer's cross-attention, averaged over heads --------------------------------
+"$attend" train --config "$src/examples/configs/transformer.yaml" --data.train train.tsv --data.valid dev.tsv \
+  --model.d_model 16 --model.heads 2 --model.ffn 32 --model.encoder_layers 2 --model.decoder_layers 3 \
+  --data.max_batch_size 32 --train.threads 1 --train.steps 4 --train.valid_every 4 --train.out tf > tf.log 2>&1 ||
+  fail "transformer training failed: $(tail -3 tf.log)"
+tf=$("$attend" explain tf/best.safetensors --input "$input" --format json) || fail "transformer json failed"
+grep -q '"kind":"cross"' <<<"$tf" || fail "transformer json lacks kind cross"
+expect 1 "layer 7 out of range: the model has 3 layers \(0\.\.2, or last\)" -- "$attend" explain tf/best.safetensors \
+  --input "$input" --layer 7
+expect 1 "head 5 out of range: the attention has 2 heads \(0\.\.1, or all\)" -- "$attend" explain tf/best.safetensors \
+  --input "$input" --head 5
+expect 1 "--kind encoder-self not available: this transformer exposes its cross-attention only" -- \
+  "$attend" explain tf/best.safetensors --input "$input" --kind encoder-self
+
 ls | grep -q '\.tmp\.' && fail "a temporary file was left behind: $(ls)"
 
 if [[ $failures == 0 ]]; then echo "explain cli: PASS"; else echo "explain cli: $failures failures"; exit 1; fi
