@@ -5,6 +5,7 @@ find_package(nlohmann_json REQUIRED)
 find_package(yaml-cpp REQUIRED)            # training configs (train/option_table)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)   # data/tokenizer: train and encode
+pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)   # explain/: PNG writing (stb_image_write), label fonts (stb_truetype)
 
 # OpenBLAS built with OpenMP (libopenblas0-openmp), so BLAS and attend share one thread pool. Debian installs it
 # beside the pthread build; we link it by path and put its folder on the RUNPATH so the loader picks it over

@@ -5,6 +5,7 @@
 #   base   always: compiler, CMake, Ninja and the libraries to build and test attend   (scripts/deps/base.txt)
 #   fuzz   clang and libFuzzer for `make fuzz`                                          (scripts/deps/fuzz.txt)
 #   bench  PyTorch and tcmalloc for the anchor benchmarks of `make bench`               (scripts/deps/bench.txt)
+#   browser  headless Chromium for the HTML heatmap e2e test                          (scripts/deps/browser.txt)
 #
 # Each package is checked with dpkg-query. When all are present it says so and leaves apt alone. Otherwise, as root,
 # it runs `apt-get update` and installs only the missing ones; not as root, it names them and the command to run.

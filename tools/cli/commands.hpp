@@ -23,5 +23,6 @@ void add_train_command(CLI::App& app, CommandTable& table);
 void add_eval_command(CLI::App& app, CommandTable& table);
 void add_translate_command(CLI::App& app, CommandTable& table);
 void add_info_command(CLI::App& app, CommandTable& table);
+void add_explain_command(CLI::App& app, CommandTable& table);
 
 }  // namespace attend::cli

@@ -17,6 +17,7 @@
 #include "attend/train/translator.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "demo_attention.hpp"
 #include "train_report.hpp"
 
 namespace attend::cli {
@@ -24,6 +25,7 @@ namespace {
 
 constexpr int64_t kTrainExamples = 50000;
 constexpr int64_t kHeldOutExamples = 2000;
+constexpr int64_t kAlignmentExamples = 500;  // held-out examples whose attention alignment_accuracy checks
 
 struct DemoArgs {
   double seconds = 60;
@@ -82,7 +84,8 @@ std::string tsv_of(const std::vector<data::DateExample>& examples) {
   return text;
 }
 
-void show_samples(train::ModelBundle& bundle, const std::vector<data::DateExample>& held_out) {
+std::vector<train::Translations> show_samples(train::ModelBundle& bundle,
+                                              const std::vector<data::DateExample>& held_out) {
   std::vector<std::string> sources;
   for (size_t i = 0; i < held_out.size() && sources.size() < 4; i += held_out.size() / 4) {
     sources.push_back(held_out[i].source);
@@ -95,6 +98,7 @@ void show_samples(train::ModelBundle& bundle, const std::vector<data::DateExampl
     fmt::print("\n{}  ->  {}\n", t.source, h.text);
     fmt::print("{}", explain::terminal_heatmap(h.attention, h.target_pieces, t.source_pieces, color));
   }
+  return out;
 }
 
 int run_demo(const DemoArgs& a) {
@@ -144,9 +148,19 @@ int run_demo(const DemoArgs& a) {
     fmt::print("held-out exact match: {:.2f}% of {} dates\n", 100 * r.last_validation->exact_match,
                r.last_validation->sentences);
   }
-  show_samples(trainer.bundle(), held_out);
+  const std::vector<train::Translations> samples = show_samples(trainer.bundle(), held_out);
+  const std::vector<std::string> pictures = write_sample_pictures(a.out, samples);
+  if (!pictures.empty()) {
+    fmt::print("\nattention pictures: {}/attention.html, {}/attention-*.png and .svg\n", a.out, a.out);
+  }
+  const std::vector<data::DateExample> checked(held_out.begin(), held_out.begin() + kAlignmentExamples);
+  const AlignmentAccuracy alignment = alignment_accuracy(trainer.bundle(), checked);
+  fmt::print("alignment accuracy: {:.2f}% of {} output digits attend most strongly inside their date field\n",
+             100 * alignment.accuracy, alignment.digits);
+  std::map<std::string, double> metrics = train_metrics(r);
+  metrics["alignment_accuracy"] = alignment.accuracy;
   fmt::print("\nmodel saved in {}/ (best.safetensors; try `attend translate {}/best.safetensors`)\n", a.out, a.out);
-  if (!a.metrics_path.empty()) write_metrics(a.metrics_path, train_metrics(r), {{"stop_reason", r.stop_reason}, {"parameter_digest", r.parameter_digest}});
+  if (!a.metrics_path.empty()) write_metrics(a.metrics_path, metrics, {{"stop_reason", r.stop_reason}, {"parameter_digest", r.parameter_digest}});
   return 0;
 }
 
