@@ -186,6 +186,7 @@ TrainResult Trainer::run(Progress& progress) {
     return false;
   };
 
+  if (loop.steps > 0 && step_ >= loop.steps) result.stop_reason = "steps";  // resumed at (or past) the budget
   while (result.stop_reason.empty()) {
     if (loop.steps == 0 && epoch_ >= loop.epochs) {
       result.stop_reason = "epochs";

@@ -24,6 +24,10 @@ wait $pid
 code=$?
 [[ $code == 0 ]] || { echo "SIGTERM: exit $code: $(tail -3 sig.log)"; ok=0; }
 "$attend" demo --steps 30 --threads 1 --out sig --resume --metrics sig.json > sig2.log 2>&1 || { tail -5 sig2.log; echo "resume after SIGTERM failed"; ok=0; }
+# Resuming a finished run trains nothing more.
+"$attend" demo --steps 30 --threads 1 --out straight --resume --metrics again.json > again.log 2>&1 || { echo "resume of a finished run failed"; ok=0; }
+grep -q "stopped after 30 steps" again.log || { echo "resume of a finished run trained on: $(grep stopped again.log)"; ok=0; }
+[[ $(digest straight.json) == $(digest again.json) ]] || { echo "resume of a finished run changed the model"; ok=0; }
 [[ $(digest straight.json) == $(digest sig.json) ]] ||
   { echo "SIGTERM + resume differs: $(digest straight.json) vs $(digest sig.json) ($(grep -c resuming sig2.log) resumes)"; ok=0; }
 [[ $ok == 1 ]] && echo "demo resume: PASS"
