@@ -30,7 +30,7 @@ constexpr int64_t kAlignmentExamples = 500;  // held-out examples whose attentio
 struct DemoArgs {
   double seconds = 60;
   int64_t steps = 0;
-  int64_t threads = 2;
+  int64_t threads = 1;  // measured: this small model trains 2.5x slower on 2 threads (bench/results/2026-12-02-demo.md)
   std::string out = "demo-out";
   std::string metrics_path;
   bool resume = false;
@@ -172,7 +172,7 @@ void add_demo_command(CLI::App& app, CommandTable& table) {
   cmd->add_option("--seconds", args->seconds, "Training time budget (stops earlier at 99.9% held-out exact match)")
       ->capture_default_str();
   cmd->add_option("--steps", args->steps, "A fixed number of steps instead (0: use --seconds)")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Threads")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "Threads (1 is fastest for this small model today)")->capture_default_str();
   cmd->add_option("--out", args->out, "Folder for checkpoints")->capture_default_str();
   cmd->add_option("--metrics", args->metrics_path, "Write the metrics as JSON to this file");
   cmd->add_flag("--resume", args->resume, "Continue from the last checkpoint in --out");
