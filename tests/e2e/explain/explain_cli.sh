@@ -7,19 +7,8 @@ attend=$1
 src=$2
 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect CODE REGEX -- command...: exit code and combined output checked.
-expect() {
-  local code=$1 regex=$2
-  shift 3
-  local out
-  out=$("$@" 2>&1)
-  local got=$?
-  if [[ $got != "$code" ]]; then fail "exit $got (expected $code): $*"; echo "$out" | tail -5; return; fi
-  if ! grep -Eq -- "$regex" <<<"$out"; then fail "output of '$*' lacks /$regex/"; echo "$out" | tail -5; fi
-  if [[ $code == 1 && $(grep -c '^attend: error:' <<<"$out") != 1 ]]; then fail "not a one-line error: $out"; fi
-}
+ONE_LINE_ERRORS=1
+source "$src/tests/e2e/lib/expect.sh"
 # count_items JSON_LINE KEY: entries of a string array (tokens here hold no '","').
 count_items() { grep -o "\"$2\":\[[^]]*\]" <<<"$1" | grep -o '","' | wc -l | awk '{print $1 + 1}'; }
 

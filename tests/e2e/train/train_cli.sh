@@ -8,18 +8,7 @@ attend=$1
 src=$2
 work=$3
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect CODE REGEX -- command...: exit code and combined output checked.
-expect() {
-  local code=$1 regex=$2
-  shift 3
-  local out
-  out=$("$@" 2>&1)
-  local got=$?
-  if [[ $got != "$code" ]]; then fail "exit $got (expected $code): $*"; echo "$out" | tail -5; return; fi
-  if ! grep -Eq -- "$regex" <<<"$out"; then fail "output of '$*' lacks /$regex/"; echo "$out" | tail -5; fi
-}
+source "$src/tests/e2e/lib/expect.sh"
 # json FILE KEY: the value of a top-level key of a metrics file (one "key": value per line).
 json() { sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1"; }
 

@@ -61,7 +61,7 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, con
   const int64_t chunk = inner > (int64_t{1} << 14) ? (int64_t{1} << 14) : inner;
   const int64_t chunks_per_row = (inner + chunk - 1) / chunk;
   const int64_t items = rows * chunks_per_row;
-  const bool parallel = items > 1 && parallel_worth(items, rows * inner);
+  const bool parallel = parallel_worth(items, rows * inner);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t row = item / chunks_per_row;
