@@ -63,14 +63,13 @@ Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in) {
     using T = decltype(tag);
     const T *pq = wq.data<T>(), *pk = uk.data<T>(), *pv = v.data<T>();
     T* pe = e.data<T>();
-#pragma omp parallel for schedule(static) if (parallel_batch(B, B * Tq * Tk * h))
-    for (int64_t b = 0; b < B; ++b) {
+    parallel_for(B, parallel_batch(B, B * Tq * Tk * h), [&](int64_t b) {
       for (int64_t i = 0; i < Tq; ++i) {
         const T* q = pq + (b * Tq + i) * h;
         T* row = pe + (b * Tq + i) * Tk;
         for (int64_t j = 0; j < Tk; ++j) row[j] = score_pair<T>(h, q, pk + (b * Tk + j) * h, pv);
       }
-    }
+    });
   });
   return make_result(e, {wq_in, uk_in, v_in}, [wq, uk, v, B, Tq, Tk, h](const Tensor& grad, Grads& grads) {
     const Tensor g = grad.contiguous();
@@ -80,8 +79,7 @@ Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in) {
       using T = decltype(tag);
       const T *pg = g.data<T>(), *pq = wq.data<T>(), *pk = uk.data<T>(), *pv = v.data<T>();
       T *pdq = dq.data<T>(), *pdk = dk.data<T>(), *pdv = dv_parts.data<T>();
-#pragma omp parallel for schedule(static) if (parallel_batch(B, B * Tq * Tk * h))
-      for (int64_t b = 0; b < B; ++b) {
+      parallel_for(B, parallel_batch(B, B * Tq * Tk * h), [&](int64_t b) {
         for (int64_t i = 0; i < Tq; ++i) {
           for (int64_t j = 0; j < Tk; ++j) {
             const T gij = pg[(b * Tq + i) * Tk + j];
@@ -90,7 +88,7 @@ Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in) {
                              pdk + (b * Tk + j) * h, pdv + b * h);
           }
         }
-      }
+      });
     });
     Tensor dv = Tensor::zeros({1, h}, g.dtype());
     dispatch_floating(g.dtype(), "additive_scores_backward", [&](auto tag) {

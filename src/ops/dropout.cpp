@@ -30,8 +30,7 @@ Tensor draw_mask(const Shape& shape, DType dtype, const Rng& rng, uint64_t first
   const uint64_t first_block = first / 4, last_block = (first + n - 1) / 4;
   const int64_t blocks = static_cast<int64_t>(last_block - first_block + 1);
   const bool parallel = parallel_worth(static_cast<int64_t>(blocks), static_cast<int64_t>(n));
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t b = 0; b < blocks; ++b) {
+  parallel_for(blocks, parallel, [&](int64_t b) {
     const uint64_t block = first_block + static_cast<uint64_t>(b);
     const auto words = rng.block_at(block);
     for (uint64_t j = 0; j < 4; ++j) {
@@ -39,7 +38,7 @@ Tensor draw_mask(const Shape& shape, DType dtype, const Rng& rng, uint64_t first
       if (index < first || index >= first + n) continue;
       out[index - first] = words[j] >= threshold ? scale : T{0};
     }
-  }
+  });
   return m;
 }
 

@@ -37,8 +37,7 @@ Tensor column_sums(const Tensor& m) {
     constexpr int64_t kBlock = 64;
     const int64_t blocks = (cols + kBlock - 1) / kBlock;
     const bool parallel = parallel_worth(blocks, rows * cols);
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t blk = 0; blk < blocks; ++blk) {
+    parallel_for(blocks, parallel, [&](int64_t blk) {
       const int64_t c0 = blk * kBlock, c1 = std::min(cols, c0 + kBlock);
       double acc[kBlock] = {};
       for (int64_t r = 0; r < rows; ++r) {
@@ -46,7 +45,7 @@ Tensor column_sums(const Tensor& m) {
         for (int64_t c = c0; c < c1; ++c) acc[c - c0] += static_cast<double>(row[c]);
       }
       for (int64_t c = c0; c < c1; ++c) dst[c] = static_cast<T>(acc[c - c0]);
-    }
+    });
   });
   return out;
 }

@@ -89,10 +89,9 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyOpt
     using T = decltype(tag);
     const T* xp = x.data<T>();
     const bool parallel = parallel_worth(N, N * V);
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t r = 0; r < N; ++r) {
+    parallel_for(N, parallel, [&](int64_t r) {
       if (t[r] != ignore) losses[r] = row_loss(xp + r * V, V, t[r], eps, &lse[r]);
-    }
+    });
   });
 
   Tensor y;
@@ -120,12 +119,11 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyOpt
       if (reduction == Reduction::mean) scale = count > 0 ? scale / static_cast<double>(count) : 0.0;
       const double off = eps / static_cast<double>(V);
       const bool parallel = parallel_worth(N, N * V);
-#pragma omp parallel for schedule(static) if (parallel)
-      for (int64_t r = 0; r < N; ++r) {
+      parallel_for(N, parallel, [&](int64_t r) {
         T* d = dp + r * V;
         if (tp[r] == ignore) {
           for (int64_t j = 0; j < V; ++j) d[j] = T{0};
-          continue;
+          return;
         }
         const double gr = reduction == Reduction::none ? static_cast<double>(gp[r]) : scale;
         const T* xr = xp + r * V;
@@ -133,7 +131,7 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyOpt
           const double q = off + (j == tp[r] ? 1.0 - eps : 0.0);
           d[j] = static_cast<T>((std::exp(static_cast<double>(xr[j]) - lse[r]) - q) * gr);
         }
-      }
+      });
     });
     grads[0] = dx.reshape(shape);
   }, "cross_entropy");

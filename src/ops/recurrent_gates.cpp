@@ -87,8 +87,7 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
     using T = decltype(tag);
     const T *px = gx.data<T>(), *pg = gh.data<T>(), *ph = h.data<T>();
     T *po = out.data<T>(), *ps = rzn.data<T>();
-#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
-    for (int64_t b = 0; b < B; ++b) {
+    parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
       const T* __restrict x = px + b * 3 * H;
       const T* __restrict g = pg + b * 3 * H;
       const T* __restrict hp = ph + b * H;
@@ -99,7 +98,7 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
       for (int64_t j = 0; j < H; ++j) s[H + j] = kernels::sigmoid_of<T>(g[H + j] + x[H + j]);      // z
       for (int64_t j = 0; j < H; ++j) s[2 * H + j] = kernels::tanh_of<T>(x[2 * H + j] + g[2 * H + j] * s[j]);  // n
       for (int64_t j = 0; j < H; ++j) o[j] = (hp[j] - s[2 * H + j]) * s[H + j] + s[2 * H + j];
-    }
+    });
   });
   return make_result(out, {gx_in, gh_in, h_in}, [gh, h, rzn, B, H](const Tensor& grad, Grads& grads) {
     const Tensor gy = grad.contiguous();
@@ -109,11 +108,10 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
       using T = decltype(tag);
       const T *pgy = gy.data<T>(), *pg = gh.data<T>(), *ph = h.data<T>(), *ps = rzn.data<T>();
       T *pdx = dgx.data<T>(), *pdg = dgh.data<T>(), *pdh = dh.data<T>();
-#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
-      for (int64_t b = 0; b < B; ++b) {
+      parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
         gru_backward_row<T>(H, pgy + b * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, pdx + b * 3 * H,
                             pdg + b * 3 * H, pdh + b * H);
-      }
+      });
     });
     grads[0] = dgx;
     grads[1] = dgh;
@@ -135,8 +133,7 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
     using T = decltype(tag);
     const T *px = gx.data<T>(), *pg = gh.data<T>(), *pc = c.data<T>();
     T *po = out.data<T>(), *ps = saved.data<T>();
-#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
-    for (int64_t b = 0; b < B; ++b) {
+    parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
       const T* __restrict x = px + b * 4 * H;
       const T* __restrict g = pg + b * 4 * H;
       const T* __restrict cp = pc + b * H;
@@ -148,7 +145,7 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
       for (int64_t j = 0; j < H; ++j) o[H + j] = s[H + j] * cp[j] + s[j] * s[2 * H + j];  // c'
       for (int64_t j = 0; j < H; ++j) s[4 * H + j] = kernels::tanh_of<T>(o[H + j]);              // tanh(c')
       for (int64_t j = 0; j < H; ++j) o[j] = s[3 * H + j] * s[4 * H + j];               // h'
-    }
+    });
   });
   return make_result(out, {gx_in, gh_in, c_in}, [c, saved, B, H](const Tensor& grad, Grads& grads) {
     const Tensor gy = grad.contiguous();
@@ -157,10 +154,9 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
       using T = decltype(tag);
       const T *pgy = gy.data<T>(), *pc = c.data<T>(), *ps = saved.data<T>();
       T *pd = dgates.data<T>(), *pdc = dc.data<T>();
-#pragma omp parallel for schedule(static) if (parallel_rows(B, H))
-      for (int64_t b = 0; b < B; ++b) {
+      parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
         lstm_backward_row<T>(H, pgy + b * 2 * H, pc + b * H, ps + b * 5 * H, pd + b * 4 * H, pdc + b * H);
-      }
+      });
     });
     grads[0] = dgates;
     grads[1] = dgates;

@@ -68,8 +68,7 @@ void for_each_line(const Shape& shape, int64_t dim, const std::array<Strides, N>
   if (total == 0) return;
   const int64_t lines = total / shape[dim];
   const bool parallel = parallel_worth(lines, total);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t line = 0; line < lines; ++line) {
+  parallel_for(lines, parallel, [&](int64_t line) {
     std::array<int64_t, N> off = bases;
     int64_t rest = line;
     for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
@@ -79,7 +78,7 @@ void for_each_line(const Shape& shape, int64_t dim, const std::array<Strides, N>
       for (size_t k = 0; k < N; ++k) off[k] += i * strides[k][d];
     }
     body(off);
-  }
+  });
 }
 
 // Checks shared by gather and scatter_add_: same rank, index within `other` outside dim.
@@ -145,12 +144,11 @@ Tensor index_select(const Tensor& x_in, int64_t dim, const Tensor& index_in) {
   // One memcpy per picked slice: for dim 0 of a [V, C] weight, one row per id (the embedding lookup).
   const int64_t rows = g.outer * n;
   const bool parallel = parallel_worth(rows, rows * g.inner);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t r = 0; r < rows; ++r) {
+  parallel_for(rows, parallel, [&](int64_t r) {
     const int64_t o = r / n, i = r % n;
     std::memcpy(dst + static_cast<size_t>(r) * row_bytes,
                 src + static_cast<size_t>(o * g.extent + idx[i]) * row_bytes, row_bytes);
-  }
+  });
   return out;
 }
 
@@ -185,8 +183,7 @@ void index_add_(const Tensor& dst, int64_t dim, const Tensor& index_in, const Te
     const int64_t blocks = (g.inner + block - 1) / block;
     const int64_t items = g.outer * blocks;
     const bool parallel = parallel_worth(items, g.outer * n * g.inner);
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t item = 0; item < items; ++item) {
+    parallel_for(items, parallel, [&](int64_t item) {
       const int64_t o = item / blocks;
       const int64_t c0 = (item % blocks) * block, c1 = std::min(g.inner, c0 + block);
       for (int64_t i = 0; i < n; ++i) {
@@ -194,7 +191,7 @@ void index_add_(const Tensor& dst, int64_t dim, const Tensor& index_in, const Te
         const T* add = s + (o * n + i) * g.inner;
         for (int64_t c = c0; c < c1; ++c) row[c] += add[c];
       }
-    }
+    });
   });
 }
 

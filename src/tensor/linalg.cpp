@@ -94,10 +94,9 @@ void gemm(const BlasOperand& a, const BlasOperand& b, int64_t m, int64_t n, int6
   const bool by_rows = m >= n;
   const int64_t extent = by_rows ? m : n;
   const int64_t step = (extent + panels - 1) / panels;
-#pragma omp parallel for schedule(static) if (!omp_in_parallel())
-  for (int64_t p = 0; p < panels; ++p) {
+  parallel_for(panels, !omp_in_parallel(), [&](int64_t p) {
     const int64_t lo = p * step, len = std::min(extent, lo + step) - lo;
-    if (len <= 0) continue;
+    if (len <= 0) return;
     if (by_rows) {  // rows lo.. of op(A) and of C
       const T* a_rows = pa + (a.trans == CblasNoTrans ? lo * a.ld : lo);
       const SerialBlas serial;  // a one-thread team (1 thread in all) is not an active region
@@ -107,7 +106,7 @@ void gemm(const BlasOperand& a, const BlasOperand& b, int64_t m, int64_t n, int6
       const SerialBlas serial;
       blas_gemm<T>(a, b, m, len, k, alpha, pa, b_cols, beta, pc + lo, ldc);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -150,8 +149,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
       // step's [B, 1, Tk] @ [B, Tk, D]) stay on one thread: a parallel region costs more than the work.
       const bool parallel_batches = batches > 1 && m * n * k < (int64_t{1} << 18) &&
                                     parallel_worth(batches, batches * m * n * k);
-#pragma omp parallel for schedule(static) if (parallel_batches)
-      for (int64_t i = 0; i < batches; ++i) {
+      parallel_for(batches, parallel_batches, [&](int64_t i) {
         int64_t off_a = ea.offset(), off_b = eb.offset(), rest = i;
         for (int64_t d = nb - 1; d >= 0; --d) {
           const int64_t idx = rest % batch[d];
@@ -160,7 +158,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
           off_b += idx * eb.stride(d);
         }
         gemm<T>(oa, ob, m, n, k, T{1}, pa + off_a, pb + off_b, T{0}, pc + i * m * n, n);
-      }
+      });
     });
   }
   if (a_in.dim() == 1) out = out.squeeze(-2);

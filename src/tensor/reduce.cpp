@@ -60,13 +60,12 @@ Tensor reduce_rows(const Plan& p, DType out_dtype, Acc init, Fold fold, Finish f
   const T* in = p.rows.numel() > 0 ? p.rows.template data<T>() : nullptr;
   auto* dst = static_cast<T*>(out.raw_data());
   const bool parallel = parallel_worth(p.outer, p.outer * p.inner);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t r = 0; r < p.outer; ++r) {
+  parallel_for(p.outer, parallel, [&](int64_t r) {
     Acc acc = init;
     const T* row = in + r * p.inner;
     for (int64_t i = 0; i < p.inner; ++i) acc = fold(acc, row[i]);
     dst[r] = finish(acc, row);
-  }
+  });
   return out;
 }
 

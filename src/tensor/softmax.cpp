@@ -45,15 +45,14 @@ bool parallel_rows(int64_t rows, int64_t cols) {
 // The f64 twin of kernels::softmax_rows_naive / log_softmax_rows_naive (a row of all -inf gives zeros).
 template <bool kLog>
 void rows_f64(const double* x, double* y, int64_t rows, int64_t cols) {
-#pragma omp parallel for schedule(static) if (parallel_rows(rows, cols))
-  for (int64_t r = 0; r < rows; ++r) {
+  parallel_for(rows, parallel_rows(rows, cols), [&](int64_t r) {
     const double* xr = x + r * cols;
     double* yr = y + r * cols;
     double m = -std::numeric_limits<double>::infinity();
     for (int64_t j = 0; j < cols; ++j) m = std::fmax(m, xr[j]);
     if (m == -std::numeric_limits<double>::infinity()) {
       for (int64_t j = 0; j < cols; ++j) yr[j] = 0.0;
-      continue;
+      return;
     }
     double s = 0.0;
     for (int64_t j = 0; j < cols; ++j) s += std::exp(xr[j] - m);
@@ -64,7 +63,7 @@ void rows_f64(const double* x, double* y, int64_t rows, int64_t cols) {
       const double inv = 1.0 / s;
       for (int64_t j = 0; j < cols; ++j) yr[j] = std::exp(xr[j] - m) * inv;
     }
-  }
+  });
 }
 
 template <bool kLog>
@@ -100,14 +99,13 @@ Tensor backward(const Tensor& grad_y, const Tensor& y, int64_t dim, const char* 
     const T* yp = o.data.template data<T>();
     T* dp = dx.template data<T>();
     const int64_t cols = g.cols;
-#pragma omp parallel for schedule(static) if (parallel_rows(g.rows, cols))
-    for (int64_t r = 0; r < g.rows; ++r) {
+    parallel_for(g.rows, parallel_rows(g.rows, cols), [&](int64_t r) {
       const T* gr = gp + r * cols;
       const T* yr = yp + r * cols;
       double dot = 0.0;
       for (int64_t j = 0; j < cols; ++j) dot += weight(static_cast<double>(gr[j]), static_cast<double>(yr[j]));
       row(gr, yr, dp + r * cols, cols, dot);
-    }
+    });
   });
   return g.undo(dx);
 }

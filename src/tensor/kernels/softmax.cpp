@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attend/core/threads.hpp"
 #include "softmax_avx512.hpp"
 
 namespace attend::kernels {
@@ -23,19 +24,18 @@ double row_max(const float* x, int64_t cols) {
 // write(x_j, m, s) per element. An all -inf row gives zeros.
 template <class Write>
 void naive_rows(const float* x, float* y, int64_t rows, int64_t cols, Write write) {
-#pragma omp parallel for schedule(static) if (detail::parallel_rows(rows, cols))
-  for (int64_t r = 0; r < rows; ++r) {
+  parallel_for(rows, detail::parallel_rows(rows, cols), [&](int64_t r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
     const double m = row_max(xr, cols);
     if (m == -std::numeric_limits<double>::infinity()) {
       for (int64_t j = 0; j < cols; ++j) yr[j] = 0.0F;
-      continue;
+      return;
     }
     double s = 0.0;
     for (int64_t j = 0; j < cols; ++j) s += std::exp(static_cast<double>(xr[j]) - m);
     for (int64_t j = 0; j < cols; ++j) yr[j] = static_cast<float>(write(static_cast<double>(xr[j]), m, s));
-  }
+  });
 }
 
 }  // namespace

@@ -208,13 +208,23 @@ bool parallel_rows(int64_t rows, int64_t cols) {
 void softmax_rows_avx512(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   if (rows <= 0 || cols <= 0) return;
   const bool stream = x != y && rows * cols * static_cast<int64_t>(sizeof(float)) >= kStreamBytes;
-#pragma omp parallel if (parallel_rows(rows, cols))
-  {
+  const auto make_scratch = [&] {
     std::unique_ptr<float, FreeDeleter> scratch;
     if (stream && !log) {
       const size_t bytes = (static_cast<size_t>(cols) * sizeof(float) + 63) / 64 * 64;
       scratch.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));  // null: write through y instead
     }
+    return scratch;
+  };
+  if (!parallel_rows(rows, cols)) {  // no OpenMP region at all (see parallel_for in core/threads.hpp)
+    const auto scratch = make_scratch();
+    for (int64_t r = 0; r < rows; ++r) one_row(x + r * cols, y + r * cols, cols, log, stream, scratch.get());
+    if (stream) _mm_sfence();
+    return;
+  }
+#pragma omp parallel
+  {
+    const auto scratch = make_scratch();
     // Dynamic chunks of ~64 KiB: on a shared VM one thread often runs slower (its vCPU is busy elsewhere); the
     // other takes over its rows. Each row is still computed whole by one thread, so results do not change.
     const int64_t chunk = std::max<int64_t>(1, kChunkElements / cols);

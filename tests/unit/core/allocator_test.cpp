@@ -1,5 +1,5 @@
-// The allocator's large-block cache: reuse of a freed block of the same size class, the limit, release, alignment,
-// small blocks untouched, and a tensor round trip (a freed tensor's storage serves the next one of its size).
+// The allocator's block cache: reuse of a freed block of the same size class (large and small), the limits, release,
+// alignment, and a tensor round trip (a freed tensor's storage serves the next one of its size).
 #include "attend/core/allocator.hpp"
 
 #include <gtest/gtest.h>
@@ -52,13 +52,37 @@ TEST_F(AllocatorTest, DifferentSizeClassMisses) {
   deallocate(b, 4 * kCachedBlockMin);
 }
 
-TEST_F(AllocatorTest, SmallBlocksAreNeverCached) {
-  void* a = allocate(1000);
+TEST_F(AllocatorTest, SmallBlockIsReusedForTheSameSizeOnly) {
+  void* a = allocate(1000);  // class 1024
   EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % 64, 0u);
+  std::memset(a, 1, 1000);
   deallocate(a, 1000);
+  EXPECT_EQ(allocator_stats().cached_blocks, 1u);
+  EXPECT_EQ(allocator_stats().cached_bytes, 1024u);
+  void* other = allocate(1100);  // class 1152: not the cached block
+  EXPECT_NE(other, a);
+  EXPECT_EQ(allocator_stats().cached_blocks, 1u);
+  void* b = allocate(961);  // class 1024 again
+  EXPECT_EQ(b, a);
   EXPECT_EQ(allocator_stats().cached_blocks, 0u);
+  deallocate(b, 961);
+  deallocate(other, 1100);
+  release_cached_memory();
+  EXPECT_EQ(allocator_stats().cached_bytes, 0u);
   EXPECT_EQ(allocate(0), nullptr);
   deallocate(nullptr, 0);  // a no-op
+}
+
+TEST_F(AllocatorTest, SmallBlocksAreBoundedBySmallCacheLimit) {
+  const size_t bytes = 256 << 10;  // 256 KiB: the small cache holds kSmallCacheLimit / bytes of them
+  const size_t fit = kSmallCacheLimit / bytes;
+  std::vector<void*> blocks;
+  for (size_t i = 0; i < fit + 3; ++i) blocks.push_back(allocate(bytes));
+  for (void* p : blocks) deallocate(p, bytes);
+  EXPECT_EQ(allocator_stats().cached_blocks, fit);
+  EXPECT_EQ(allocator_stats().cached_bytes, kSmallCacheLimit);
+  set_allocator_cache_limit(bytes * 2);  // lowering the limit frees small blocks too
+  EXPECT_EQ(allocator_stats().cached_blocks, 2u);
 }
 
 TEST_F(AllocatorTest, LimitBoundsTheCacheAndLoweringItReleases) {

@@ -62,8 +62,7 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, con
   const int64_t chunks_per_row = (inner + chunk - 1) / chunk;
   const int64_t items = rows * chunks_per_row;
   const bool parallel = parallel_worth(items, rows * inner);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t item = 0; item < items; ++item) {
+  parallel_for(items, parallel, [&](int64_t item) {
     const int64_t row = item / chunks_per_row;
     const int64_t start = (item % chunks_per_row) * chunk;
     std::array<int64_t, N> offsets = bases;
@@ -75,7 +74,7 @@ void for_each_row(const Shape& shape, const std::array<Strides, N>& strides, con
     }
     for (size_t k = 0; k < N; ++k) offsets[k] += start * inner_strides[k];
     body(offsets, std::min(chunk, inner - start), inner_strides);
-  }
+  });
 }
 
 }  // namespace attend::detail
