@@ -217,20 +217,20 @@ AttentionDecoder::Context AttentionDecoder::attend(const Var& query, const Atten
 Var AttentionDecoder::fuse(const Var& h, const Var& context) const {
   switch (options_.fusion) {
     case AttentionFusion::concat:
-      return tanh(linear_out_->forward(concat({context, h}, 1)));  // [B, Dk + H] -> [B, H]
+      return tanh(linear_out_->forward(concat({context, h}, -1)));  // [..., Dk + H] -> [..., H]
     case AttentionFusion::weighted_sum:
       return add(linear_h_->forward(h), linear_c_->forward(context));
     case AttentionFusion::gate: {
-      const Var g = sigmoid(linear_gate_->forward(concat({context, h}, 1)));  // [B, H]
-      const Var wc = linear_c_->forward(context);                              // [B, H]
+      const Var g = sigmoid(linear_gate_->forward(concat({context, h}, -1)));  // [..., H]
+      const Var wc = linear_c_->forward(context);                               // [..., H]
       return add(wc, mul(g, sub(h, wc)));                                      // g⊙h + (1 − g)⊙wc
     }
   }
   ATTEND_ASSERT(false, "unknown AttentionFusion {}", static_cast<int>(options_.fusion));
 }
 
-AttentionDecoderStep AttentionDecoder::step_projected(const Var& gx_input, const AttentionDecoderMemory& memory,
-                                                      const AttentionDecoderState& state) const {
+AttentionDecoder::Advanced AttentionDecoder::advance(const Var& gx_input, const AttentionDecoderMemory& memory,
+                                                    const AttentionDecoderState& state) const {
   const AttentionDecoderOptions& o = options_;
   const int64_t E = o.input_size, Dk = o.memory_size, H = o.hidden_size;
   const bool bahdanau = o.placement == AttentionPlacement::bahdanau;
@@ -241,17 +241,23 @@ AttentionDecoderStep AttentionDecoder::step_projected(const Var& gx_input, const
     gx = add(gx, linear(a.context, narrow(weight_ih_, 1, E, Dk)));  // [B, Dk] -> [B, G·H]
   }
   if (o.input_feeding) gx = add(gx, linear(state.feed, narrow(weight_ih_, 1, E + (bahdanau ? Dk : 0), H)));
-  const RecurrentState next = recurrent_step(o.cell, gx, state.cell, {weight_hh_, bias_hh_, Var()});
+  RecurrentState next = recurrent_step(o.cell, gx, state.cell, {weight_hh_, bias_hh_, Var()});
   if (!bahdanau) a = attend(next.h, memory, state.coverage);
-  const Var h_star = fuse(next.h, a.context);  // [B, H]
+  return {std::move(next), std::move(a)};
+}
+
+AttentionDecoderStep AttentionDecoder::step_projected(const Var& gx_input, const AttentionDecoderMemory& memory,
+                                                      const AttentionDecoderState& state) const {
+  Advanced adv = advance(gx_input, memory, state);
+  const Var h_star = fuse(adv.cell.h, adv.attended.context);  // [B, H]
   AttentionDecoderStep out;
   out.logits = linear_y_ ? linear_y_->forward(h_star) : Var();  // [B, V]
   out.output = h_star;
-  out.attention = a.weights;
-  out.coverage_loss = a.coverage_loss;
-  out.state.cell = next;
-  if (o.input_feeding) out.state.feed = h_star;
-  if (o.coverage) out.state.coverage = add(state.coverage, a.weights);
+  out.attention = adv.attended.weights;
+  out.coverage_loss = adv.attended.coverage_loss;
+  if (options_.input_feeding) out.state.feed = h_star;
+  if (options_.coverage) out.state.coverage = add(state.coverage, adv.attended.weights);
+  out.state.cell = std::move(adv.cell);
   return out;
 }
 
@@ -276,19 +282,33 @@ AttentionDecoderOutput AttentionDecoder::forward(const Var& input, const Attenti
   check_state(state, B, memory.memory.size(1));
   // The input part of the cell's input projection for every step at once: one GEMM over B·Tt rows.
   const Var gx_all = linear(input, narrow(weight_ih_, 1, 0, E), bias_ih_);  // [B, Tt, G·H]
-  std::vector<Var> logits, outputs, weights, coverage_loss;
+  std::vector<Var> logits, outputs, weights, coverage_loss, states, contexts;
   AttentionDecoderState s = state;
-  for (int64_t t = 0; t < Tt; ++t) {
-    AttentionDecoderStep st = step_projected(select(gx_all, 1, t), memory, s);  // [B, G·H]
-    if (st.logits.defined()) logits.push_back(st.logits);
-    outputs.push_back(st.output);
-    weights.push_back(st.attention);
-    if (st.coverage_loss.defined()) coverage_loss.push_back(st.coverage_loss);
-    s = std::move(st.state);
-  }
   AttentionDecoderOutput out;
-  if (!logits.empty()) out.logits = stack(logits, 1);                       // [B, Tt, V]
-  out.outputs = stack(outputs, 1);                                         // [B, Tt, H]
+  if (options_.input_feeding) {  // h*_t feeds step t + 1: fuse and project step by step
+    for (int64_t t = 0; t < Tt; ++t) {
+      AttentionDecoderStep st = step_projected(select(gx_all, 1, t), memory, s);  // [B, G·H]
+      if (st.logits.defined()) logits.push_back(st.logits);
+      outputs.push_back(st.output);
+      weights.push_back(st.attention);
+      if (st.coverage_loss.defined()) coverage_loss.push_back(st.coverage_loss);
+      s = std::move(st.state);
+    }
+    if (!logits.empty()) out.logits = stack(logits, 1);  // [B, Tt, V]
+    out.outputs = stack(outputs, 1);                    // [B, Tt, H]
+  } else {  // nothing recurrent depends on h*: the fusion and the output layer run once over all B·Tt rows
+    for (int64_t t = 0; t < Tt; ++t) {
+      Advanced adv = advance(select(gx_all, 1, t), memory, s);
+      states.push_back(adv.cell.h);
+      contexts.push_back(adv.attended.context);
+      weights.push_back(adv.attended.weights);
+      if (adv.attended.coverage_loss.defined()) coverage_loss.push_back(adv.attended.coverage_loss);
+      if (options_.coverage) s.coverage = add(s.coverage, adv.attended.weights);
+      s.cell = std::move(adv.cell);
+    }
+    out.outputs = fuse(stack(states, 1), stack(contexts, 1));                // [B, Tt, H]
+    if (linear_y_) out.logits = linear_y_->forward(out.outputs);             // [B, Tt, V]
+  }
   out.attention = stack(weights, 1);                                       // [B, Tt, Tk]
   if (!coverage_loss.empty()) out.coverage_loss = stack(coverage_loss, 1);  // [B, Tt]
   out.state = std::move(s);

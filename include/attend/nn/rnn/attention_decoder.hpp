@@ -155,7 +155,13 @@ class AttentionDecoder : public Module {
     Var coverage_loss;  // [B] or undefined
   };
   Context attend(const Var& query, const AttentionDecoderMemory& memory, const Var& coverage) const;
-  Var fuse(const Var& h, const Var& context) const;
+  Var fuse(const Var& h, const Var& context) const;  // [..., H], [..., Dk] -> h* [..., H]
+  struct Advanced {
+    RecurrentState cell;  // the cell's new state
+    Context attended;     // the attention of this step
+  };
+  // The recurrent part of one step: attention (before the cell for bahdanau, after it for luong) and the cell.
+  Advanced advance(const Var& gx_input, const AttentionDecoderMemory& memory, const AttentionDecoderState& state) const;
   // One step given the input part of the cell's input projection, x_t W_xᵀ + b_ih [B, G·H].
   AttentionDecoderStep step_projected(const Var& gx_input, const AttentionDecoderMemory& memory,
                                       const AttentionDecoderState& state) const;
