@@ -16,6 +16,15 @@ Var softmax(const Var& x, int64_t dim) {
   }, "softmax");
 }
 
+// length_softmax: softmax over the first lengths[b] entries, 0 beyond; the backward is softmax's (y = 0 beyond).
+ATTEND_REGISTER_OP("length_softmax");
+Var length_softmax(const Var& x, const Tensor& lengths) {
+  Tensor y = length_softmax(x.value(), lengths);
+  return make_result(y, {x}, [y](const Tensor& g, Grads& grads) {
+    grads[0] = softmax_backward(g, y, -1);
+  }, "length_softmax");
+}
+
 // log_softmax: y = x − logsumexp(x); dx = dy − exp(y) Σ dy. All -inf rows: y = 0, dx = 0.
 ATTEND_REGISTER_OP("log_softmax");
 Var log_softmax(const Var& x, int64_t dim) {

@@ -116,6 +116,42 @@ Tensor softmax(const Tensor& x, int64_t dim) { return forward<false>(x, dim, "so
 
 Tensor log_softmax(const Tensor& x, int64_t dim) { return forward<true>(x, dim, "log_softmax"); }
 
+Tensor length_softmax(const Tensor& x, const Tensor& lengths) {
+  const char* op = "length_softmax";
+  ATTEND_CHECK(x.defined() && x.dim() >= 2, "{}: x must be [B, ..., T] (2 or more dims), got shape {}", op,
+               x.defined() ? shape_str(x.shape()) : std::string("undefined"));
+  const int64_t B = x.size(0), cols = x.size(-1);
+  ATTEND_CHECK(lengths.defined() && lengths.dtype() == DType::i64 && lengths.dim() == 1 && lengths.size(0) == B,
+               "{}: lengths must be i64 [B] = [{}], got {} with shape {}; x shape {}", op, B,
+               lengths.defined() ? dtype_name(lengths.dtype()) : "undefined", shape_str(lengths.shape()),
+               shape_str(x.shape()));
+  const std::vector<int64_t> len = lengths.contiguous().to_vector<int64_t>();
+  for (int64_t b = 0; b < B; ++b) {
+    ATTEND_CHECK(len[static_cast<size_t>(b)] >= 0 && len[static_cast<size_t>(b)] <= cols,
+                 "{}: lengths[{}] = {} is outside [0, T = {}]; x shape {}", op, b, len[static_cast<size_t>(b)], cols,
+                 shape_str(x.shape()));
+  }
+  const Tensor xc = x.contiguous();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  if (x.numel() == 0) return y;
+  const int64_t rows = x.numel() / cols, per_item = rows / B;
+  dispatch_floating(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = xc.data<T>();
+    T* yp = y.data<T>();
+    parallel_for(rows, parallel_rows(rows, cols), [&](int64_t r) {
+      const int64_t n = len[static_cast<size_t>(r / per_item)];
+      if constexpr (std::is_same_v<T, float>) {
+        if (n > 0) kernels::softmax_rows(xp + r * cols, yp + r * cols, 1, n);
+      } else {
+        if (n > 0) rows_f64<false>(xp + r * cols, yp + r * cols, 1, n);
+      }
+      for (int64_t j = n; j < cols; ++j) yp[r * cols + j] = T{0};
+    });
+  });
+  return y;
+}
+
 // dx = y ⊙ (dy − Σ dy ⊙ y); an all -inf row has y = 0, hence dx = 0.
 Tensor softmax_backward(const Tensor& grad_y, const Tensor& y, int64_t dim) {
   return backward(grad_y, y, dim, "softmax_backward", [](double g, double v) { return g * v; },

@@ -23,6 +23,9 @@ ATTEND_GRADCHECK_CASES({
     {"softmax", {{2, 3, 5}}, [](const X& x) { return softmax(x[0], -1); }},
     {"softmax", {{2, 3, 5}}, [](const X& x) { return softmax(x[0], 1); }, Domain::any, "middle_dim"},
     {"softmax", {{3, 4}}, [](const X& x) { return softmax(masked(x[0], true), -1); }, Domain::any, "masked_rows"},
+    {"length_softmax", {{3, 2, 5}}, [](const X& x) {
+       return length_softmax(x[0], Tensor::from_vector<int64_t>({5, 2, 0}, {3}));  // full, partial, empty rows
+     }},
     {"log_softmax", {{2, 3, 5}}, [](const X& x) { return log_softmax(x[0], -1); }},
     {"log_softmax", {{2, 3, 5}}, [](const X& x) { return log_softmax(x[0], 0); }, Domain::any, "first_dim"},
     // Partial masks would give log_softmax = -inf entries (an infinite loss), so only a fully masked row here.

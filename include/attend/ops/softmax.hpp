@@ -14,6 +14,9 @@ namespace attend {
 
 /// exp(x − max) / Σ exp(x − max) along dim; dx = y ⊙ (dy − Σ dy ⊙ y).
 Var softmax(const Var& x, int64_t dim);
+/// Softmax over the first lengths[b] keys of every row of item b, 0 beyond (tensor/softmax.hpp's length_softmax):
+/// the key-lengths mask and the softmax in one node. x [B, ..., T], lengths i64 [B]; dx = y ⊙ (dy − Σ dy ⊙ y).
+Var length_softmax(const Var& x, const Tensor& lengths);
 /// x − logsumexp(x) along dim; dx = dy − softmax(x) Σ dy.
 Var log_softmax(const Var& x, int64_t dim);
 

@@ -14,6 +14,11 @@ namespace attend {
 
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
+/// Softmax along the last dim over the first lengths[b] entries of every row of batch item b; the rest of each row
+/// is 0 (a row with length 0 is all 0). The same numbers as softmax(x with -inf beyond the lengths, -1), without
+/// building the mask. x [B, ..., T] f32 or f64, lengths i64 [B] with 0 ≤ lengths[b] ≤ T; throws naming the shapes
+/// or the bad length otherwise. Its backward is softmax_backward(dy, y, -1): y is 0 beyond the lengths.
+Tensor length_softmax(const Tensor& x, const Tensor& lengths);
 /// dx = y ⊙ (dy − Σ dy ⊙ y) along dim, y = softmax(x). grad_y and y must have one shape and dtype.
 Tensor softmax_backward(const Tensor& grad_y, const Tensor& y, int64_t dim);
 /// dx = dy − exp(y) Σ dy along dim, y = log_softmax(x); zero on all -inf rows (recognised as rows of y that are

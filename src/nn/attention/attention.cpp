@@ -40,8 +40,13 @@ AttentionOutput attention(const Var& query, const ScorerKeys& keys, const Var& v
                "keys shape {}",
                ks[0], ks[1], shape_str(vs), shape_str(ks));
   const Var scores = scorer.score_prepared(query, keys);  // [B, Tq, Tk]
-  const Var weights = softmax(mask.apply(scores), -1);    // [B, Tq, Tk]
-  return {matmul(weights, values), weights};              // [B, Tq, Dv]
+  // Key lengths alone (the usual padded source): the mask and the softmax in one op, no mask tensor built.
+  const bool lengths_only = mask.lengths() && !mask.causal_offset() && !mask.has_keep_parts() &&
+                            mask.bias_parts().empty() && mask.appended_keys() == 0;
+  if (lengths_only) mask.check_lengths(scores.value().shape());
+  const Var weights = lengths_only ? length_softmax(scores, *mask.lengths())  // [B, Tq, Tk]
+                                   : softmax(mask.apply(scores), -1);
+  return {matmul(weights, values), weights};  // [B, Tq, Dv]
 }
 
 AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const AttentionMask& mask,

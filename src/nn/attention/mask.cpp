@@ -143,6 +143,19 @@ bool AttentionMask::empty() const { return !drops_keys() && biases_.empty(); }
 
 bool AttentionMask::drops_keys() const { return lengths_.has_value() || causal_.has_value() || !keeps_.empty(); }
 
+void AttentionMask::check_lengths(const Shape& scores_shape) const {
+  if (!lengths_) return;
+  const ScoreDims d = score_dims(scores_shape, appended_);
+  const Tensor& len = *lengths_;
+  ATTEND_CHECK(len.numel() == d.batch,
+               "attention mask: key_lengths has {} entries but the scores have batch {}; scores shape {}", len.numel(),
+               d.batch, shape_str(scores_shape));
+  const int64_t* l = len.data<int64_t>();
+  for (int64_t b = 0; b < d.batch; ++b)
+    ATTEND_CHECK(l[b] >= 0 && l[b] <= d.tk, "attention mask: key_lengths[{}] = {} is outside [0, {}] (Tk)", b, l[b],
+                 d.tk);
+}
+
 Tensor AttentionMask::drop_tensor(const Shape& scores_shape) const {
   const ScoreDims d = score_dims(scores_shape, appended_);
   if (!drops_keys()) return Tensor();
@@ -181,14 +194,8 @@ Tensor AttentionMask::drop_tensor(const Shape& scores_shape) const {
   const Strides us = keep.strides();
   auto coord = [&](int64_t flat, int64_t dim) { return (flat / us[static_cast<size_t>(dim)]) % u[static_cast<size_t>(dim)]; };
   if (lengths_) {
-    const Tensor& len = *lengths_;
-    ATTEND_CHECK(len.numel() == d.batch,
-                 "attention mask: key_lengths has {} entries but the scores have batch {}; scores shape {}",
-                 len.numel(), d.batch, shape_str(scores_shape));
-    const int64_t* l = len.data<int64_t>();
-    for (int64_t b = 0; b < d.batch; ++b)
-      ATTEND_CHECK(l[b] >= 0 && l[b] <= d.tk, "attention mask: key_lengths[{}] = {} is outside [0, {}] (Tk)", b, l[b],
-                   d.tk);
+    check_lengths(scores_shape);
+    const int64_t* l = lengths_->data<int64_t>();
     for (int64_t i = 0; i < n; ++i)
       if (coord(i, r - 1) >= l[coord(i, 0)]) out[i] = 0;
   }

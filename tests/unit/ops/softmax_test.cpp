@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "attend/core/threads.hpp"
+#include "attend/ops/elementwise.hpp"
 #include "attend/tensor/elementwise.hpp"
 #include "attend/tensor/reduce.hpp"
 #include "attend/tensor/softmax.hpp"
@@ -105,6 +106,32 @@ TEST_P(SoftmaxByDType, GradientMatchesTheJacobianFormula) {
   EXPECT_TRUE(all_close(x2.grad(), dy - p * sum(dy, {-1}, true), 1e-6));
 }
 
+TEST_P(SoftmaxByDType, LengthSoftmaxEqualsTheMaskedSoftmaxForwardAndBackward) {
+  const DType dt = GetParam();
+  // x [3, 2, 37] (37: more than two AVX-512 vectors, with a tail); lengths: all, a tail, none.
+  Rng rng(5);
+  const Tensor x = Tensor::randn({3, 2, 37}, rng, dt);
+  const Tensor seed = Tensor::randn({3, 2, 37}, rng, dt);
+  const Tensor lengths = Tensor::from_vector<int64_t>({37, 19, 0}, {3});
+  std::vector<double> bias(3 * 37, 0.0);
+  for (int64_t b = 0; b < 3; ++b) {
+    for (int64_t j = lengths.to_vector<int64_t>()[static_cast<size_t>(b)]; j < 37; ++j) {
+      bias[static_cast<size_t>(b * 37 + j)] = -std::numeric_limits<double>::infinity();
+    }
+  }
+  const Tensor mask = Tensor::from_vector(bias, {3, 1, 37}).to(dt);
+  Var a(x, true), b(x, true);
+  Var fused = length_softmax(a, lengths);
+  Var reference = softmax(add(b, Var(mask)), -1);
+  const double tol = dt == DType::f32 ? 1e-6 : 1e-14;
+  EXPECT_TRUE(all_close(fused.value(), reference.value(), tol, 0.0));
+  EXPECT_TRUE(all_close(fused.value().select(0, 2), Tensor::zeros({2, 37}, dt), 0.0));  // length 0: all zero
+  fused.backward(seed);
+  reference.backward(seed);
+  EXPECT_TRUE(all_finite(a.grad()));
+  EXPECT_TRUE(all_close(a.grad(), b.grad(), tol, 0.0));
+}
+
 INSTANTIATE_TEST_SUITE_P(Softmax, SoftmaxByDType, ::testing::Values(DType::f32, DType::f64),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
@@ -144,6 +171,13 @@ TEST(Softmax, ErrorsNameTheOpAndTheShape) {
               HasSubstr("softmax_backward: grad_y f32 [2, 3] must match y f32 [3, 2]"));
   EXPECT_THAT(error_of([&] { log_softmax_backward(Tensor::zeros({2}, DType::f64), Tensor::zeros({2}), 0); }),
               HasSubstr("log_softmax_backward: grad_y f64 [2] must match y f32 [2]"));
+  const Tensor lengths = Tensor::from_vector<int64_t>({5, 6}, {2});
+  EXPECT_THAT(error_of([&] { length_softmax(x, lengths); }),
+              HasSubstr("length_softmax: lengths[1] = 6 is outside [0, T = 5]; x shape [2, 3, 5]"));
+  EXPECT_THAT(error_of([&] { length_softmax(x, Tensor::from_vector<int64_t>({5}, {1})); }),
+              HasSubstr("length_softmax: lengths must be i64 [B] = [2], got i64 with shape [1]"));
+  EXPECT_THAT(error_of([&] { length_softmax(Var(Tensor::zeros({5})), lengths); }),
+              HasSubstr("length_softmax: x must be [B, ..., T] (2 or more dims), got shape [5]"));
 }
 
 }  // namespace

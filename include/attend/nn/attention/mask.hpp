@@ -64,6 +64,9 @@ class AttentionMask {
   /// undefined when nothing drops. Validates every part against the scores' shape.
   Tensor drop_tensor(const Shape& scores_shape) const;
 
+  /// Throws naming the entry when key_lengths does not have the scores' batch or a length is outside [0, Tk].
+  void check_lengths(const Shape& scores_shape) const;
+
   // The parts, for fused kernels that handle a part natively (lengths and causal skip work instead of masking it).
   const std::optional<Tensor>& lengths() const { return lengths_; }
   const std::optional<int64_t>& causal_offset() const { return causal_; }
