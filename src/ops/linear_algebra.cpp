@@ -123,8 +123,14 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   Tensor y2;  // [N, out]
   if (has_bias) {
     y2 = Tensor::empty({x2.size(0), out}, xv.dtype());
-    y2.copy_(bias.value());                              // every row starts as b
-    gemm_into(x2, wv.transpose(0, 1), y2, 1.0, 1.0);     // y2 += x2 @ Wᵀ
+    const Tensor b = bias.value().contiguous();
+    dispatch_floating(b.dtype(), "linear", [&](auto tag) {  // every row starts as b
+      using T = decltype(tag);
+      const T* src = b.data<T>();
+      T* dst = y2.data<T>();
+      for (int64_t r = 0; r < x2.size(0); ++r) std::copy_n(src, out, dst + r * out);
+    });
+    gemm_into(x2, wv.transpose(0, 1), y2, 1.0, 1.0);  // y2 += x2 @ Wᵀ
   } else {
     y2 = matmul(x2, wv.transpose(0, 1));  // [N, out]
   }
