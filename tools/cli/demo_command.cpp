@@ -55,12 +55,15 @@ train::TrainConfig demo_config(const DemoArgs& a) {
   c.data.batch_tokens = 64 * 64;
   c.data.bucketing = false;  // mixed formats in every batch: fewer steps to the target than length buckets
   c.optim.optimizer = "adam";
-  c.optim.lr = 3e-3;
+  c.optim.lr = 1e-2;
+  c.optim.schedule = "step";  // x0.995 every step: fast early, then settles on the last 0.1%
+  c.optim.step_size = 1;
+  c.optim.gamma = 0.995;
   c.optim.clip_norm = 1.0;
   c.train.steps = a.steps;
   c.train.epochs = 1000;
   c.train.seconds = a.steps > 0 ? 0 : a.seconds;
-  c.train.valid_every = 25;
+  c.train.valid_every = 10;
   c.train.metric = "exact_match";
   c.train.target = a.steps > 0 ? 0 : 0.999;
   c.train.seed = a.seed;
