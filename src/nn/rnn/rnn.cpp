@@ -1,6 +1,6 @@
 // RNN: torch.nn.RNN / LSTM / GRU as a time loop over recurrent_step. Per layer and direction, the input projection of
-// every step is one GEMM; then each step selects its slice, runs the cell and, where an item's sequence has ended,
-// keeps the old state (where) and outputs 0 (masked_fill). The work runs time-first ([T, B, ·]) inside, so each
+// every step is one GEMM. With lengths, the batch is sorted longest first (as torch's pack_padded_sequence does), so
+// each step runs the cell on the rows still running only, and padded steps output 0 and cost nothing. The work runs time-first ([T, B, ·]) inside, so each
 // step's slice is contiguous; batch_first inputs and outputs are transposed views.
 #include "attend/nn/rnn/rnn.hpp"
 
@@ -36,38 +36,38 @@ const RecurrentOptions& checked(const RecurrentOptions& o) {
 
 std::string shape_of(const Var& v) { return v.defined() ? shape_str(v.shape()) : "(undefined)"; }
 
-// Per time step, the u8 masks [B, 1] of the items still running (`active`) and of those already ended (`ended`);
-// both undefined at steps where every item runs.
-struct StepMasks {
-  std::vector<Tensor> active, ended;
+// The batch sorted by length, longest first (stable), so that at every step the items still running are the first
+// rows: running[t] = how many items have length > t. Without lengths nothing is sorted and every item runs.
+struct Packing {
+  Tensor order, inverse;         // i64 [B]: sorted row r is item order[r]; item b is sorted row inverse[b]
+  std::vector<int64_t> running;  // [T]
+  bool permuted = false;         // false: order is the identity
 };
 
-StepMasks step_masks(const Tensor& lengths, int64_t batch, int64_t steps) {
-  StepMasks m{std::vector<Tensor>(static_cast<size_t>(steps)), std::vector<Tensor>(static_cast<size_t>(steps))};
-  if (!lengths.defined()) return m;
+Packing packing(const Tensor& lengths, int64_t batch, int64_t steps) {
+  Packing p{Tensor(), Tensor(), std::vector<int64_t>(static_cast<size_t>(steps), batch), false};
+  if (!lengths.defined()) return p;
   ATTEND_CHECK(lengths.dtype() == DType::i64 && lengths.dim() == 1 && lengths.size(0) == batch,
                "RNN: lengths must be an i64 tensor of shape [B] = [{}], got {} with shape {}", batch,
                dtype_name(lengths.dtype()), shape_str(lengths.shape()));
-  const std::vector<int64_t> len = lengths.to_vector<int64_t>();
+  const std::vector<int64_t> len = lengths.contiguous().to_vector<int64_t>();
   for (int64_t b = 0; b < batch; ++b) {
     ATTEND_CHECK(len[b] >= 1 && len[b] <= steps,
                  "RNN: lengths[{}] = {} must be in [1, T] with T = {} (the input's time extent)", b, len[b], steps);
   }
-  for (int64_t t = 0; t < steps; ++t) {
-    Tensor active = Tensor::empty({batch, 1}, DType::u8), ended = Tensor::empty({batch, 1}, DType::u8);
-    bool any_ended = false;
-    for (int64_t b = 0; b < batch; ++b) {
-      const bool running = t < len[b];
-      active.data<uint8_t>()[b] = running ? 1 : 0;
-      ended.data<uint8_t>()[b] = running ? 0 : 1;
-      any_ended = any_ended || !running;
-    }
-    if (any_ended) {
-      m.active[t] = active;
-      m.ended[t] = ended;
-    }
+  std::vector<int64_t> order(static_cast<size_t>(batch)), inverse(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) order[b] = b;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return len[a] > len[b]; });
+  for (int64_t r = 0; r < batch; ++r) {
+    inverse[order[r]] = r;
+    p.permuted = p.permuted || order[r] != r;
   }
-  return m;
+  for (int64_t t = 0; t < steps; ++t) {
+    p.running[t] = std::count_if(len.begin(), len.end(), [t](int64_t l) { return l > t; });
+  }
+  p.order = Tensor::from_vector(order, {batch});
+  p.inverse = Tensor::from_vector(inverse, {batch});
+  return p;
 }
 
 struct DirectionResult {
@@ -75,25 +75,47 @@ struct DirectionResult {
   RecurrentState last;
 };
 
-// One layer in one direction: x [T, B, in] time-first, initial state [B, H_out] (and c [B, H]).
+// Rows [start, start + n) of a state (h and, for LSTM, c).
+RecurrentState rows(const RecurrentState& s, int64_t start, int64_t n) {
+  return {narrow(s.h, 0, start, n), s.c.defined() ? narrow(s.c, 0, start, n) : Var()};
+}
+
+RecurrentState joined(const RecurrentState& a, const RecurrentState& b) {
+  return {concat({a.h, b.h}, 0), a.c.defined() ? concat({a.c, b.c}, 0) : Var()};
+}
+
+// One layer in one direction over a length-sorted batch: x [T, B, in] time-first, initial state [B, H_out] (and
+// c [B, H]). Step t runs the cell on the first running[t] rows only: no work on padding. Forward, an item's state
+// is final once it stops running; in reverse, an item starts from its initial state at its last step.
 DirectionResult run_direction(CellKind kind, const Var& x, const Var& weight_ih, const Var& bias_ih,
-                              const StepWeights& weights, RecurrentState state, const StepMasks& masks, bool reverse) {
-  const int64_t steps = x.size(0);
+                              const StepWeights& weights, const RecurrentState& initial,
+                              const std::vector<int64_t>& running, bool reverse) {
+  const int64_t steps = x.size(0), batch = x.size(1), width = initial.h.size(1);
   const Var gx = linear(x, weight_ih, bias_ih);  // [T, B, G·H]
   std::vector<Var> outputs(static_cast<size_t>(steps));
+  std::vector<RecurrentState> finished;  // forward: rows that stopped, latest (lowest rows) last
+  RecurrentState state = reverse ? RecurrentState{} : initial;
+  int64_t held = reverse ? 0 : batch;  // rows in `state`
   for (int64_t s = 0; s < steps; ++s) {
-    const int64_t t = reverse ? steps - 1 - s : s;
-    RecurrentState next = recurrent_step(kind, select(gx, 0, t), state, weights);  // [B, H_out]
-    const Tensor& active = masks.active[t];
-    if (active.defined()) {  // ended items keep their state and output 0
-      next.h = where(active, next.h, state.h);
-      if (next.c.defined()) next.c = where(active, next.c, state.c);
-      outputs[t] = masked_fill(next.h, masks.ended[t], 0.0);
-    } else {
-      outputs[t] = next.h;
+    const int64_t t = reverse ? steps - 1 - s : s, n = running[t];
+    if (n < held) {  // forward: rows n.. have ended
+      finished.push_back(rows(state, n, held - n));
+      state = n == 0 ? RecurrentState{} : rows(state, 0, n);
+    } else if (n > held) {  // reverse: rows held.. start here
+      const RecurrentState starting = rows(initial, held, n - held);
+      state = held == 0 ? starting : joined(state, starting);
     }
-    state = next;
+    held = n;
+    const Var pad = n == batch ? Var() : Var(Tensor::zeros({batch - n, width}, x.dtype()));  // [B - n, H_out]
+    if (n == 0) {  // every item is padding here (lengths shorter than T)
+      outputs[t] = pad;
+      continue;
+    }
+    const Var g = n == batch ? select(gx, 0, t) : narrow(select(gx, 0, t), 0, 0, n);  // [n, G·H]
+    state = recurrent_step(kind, g, state, weights);                                  // [n, H_out]
+    outputs[t] = n == batch ? state.h : concat({state.h, pad}, 0);                    // [B, H_out]
   }
+  for (auto it = finished.rbegin(); it != finished.rend(); ++it) state = state.h.defined() ? joined(state, *it) : *it;
   return {stack(outputs, 0), state};  // [T, B, H_out]
 }
 
@@ -137,7 +159,7 @@ RecurrentOutput RNN::forward(const Var& input, const Tensor& lengths, const Recu
   const Var x0 = o.batch_first ? transpose(input, 0, 1) : input;  // [T, B, I]
   const int64_t steps = x0.size(0), batch = x0.size(1), layers = o.num_layers, dirs = num_directions();
   ATTEND_CHECK(steps >= 1, "RNN: input must have at least one time step; input shape {}", shape_str(input.shape()));
-  const StepMasks masks = step_masks(lengths, batch, steps);
+  const Packing pack = packing(lengths, batch, steps);
 
   const Shape h_shape = {layers * dirs, batch, output_size()}, c_shape = {layers * dirs, batch, o.hidden_size};
   ATTEND_CHECK(!initial.h.defined() || initial.h.shape() == h_shape,
@@ -148,11 +170,13 @@ RecurrentOutput RNN::forward(const Var& input, const Tensor& lengths, const Recu
   ATTEND_CHECK(!initial.c.defined() || initial.c.shape() == c_shape,
                "RNN: initial c (c0) must be [L·D, B, H] = {}; c0 shape {}, input shape {}", shape_str(c_shape),
                shape_of(initial.c), shape_str(input.shape()));
-  auto initial_slice = [&](const Var& all, int64_t k, int64_t width) {
-    return all.defined() ? select(all, 0, k) : Var(Tensor::zeros({batch, width}, input.dtype()));  // [B, width]
+  auto sorted = [&](const Var& v, int64_t dim) { return pack.permuted ? index_select(v, dim, pack.order) : v; };
+  auto unsorted = [&](const Var& v, int64_t dim) { return pack.permuted ? index_select(v, dim, pack.inverse) : v; };
+  auto initial_slice = [&](const Var& all, int64_t k, int64_t width) {  // [B, width], sorted
+    return all.defined() ? sorted(select(all, 0, k), 0) : Var(Tensor::zeros({batch, width}, input.dtype()));
   };
 
-  Var x = x0;  // [T, B, in]
+  Var x = sorted(x0, 1);  // [T, B, in], longest item first
   std::vector<Var> h_n, c_n;
   for (int64_t layer = 0; layer < layers; ++layer) {
     std::vector<Var> outputs;
@@ -163,7 +187,7 @@ RecurrentOutput RNN::forward(const Var& input, const Tensor& lengths, const Recu
                            lstm ? initial_slice(initial.c, k, o.hidden_size) : Var()};
       DirectionResult r = run_direction(o.mode, x, w.weight_ih, w.bias_ih,
                                         {.weight_hh = w.weight_hh, .bias_hh = w.bias_hh, .weight_hr = w.weight_hr},
-                                        state, masks, d == 1);
+                                        state, pack.running, d == 1);
       outputs.push_back(r.output);
       h_n.push_back(r.last.h);
       if (lstm) c_n.push_back(r.last.c);
@@ -171,10 +195,11 @@ RecurrentOutput RNN::forward(const Var& input, const Tensor& lengths, const Recu
     x = dirs == 1 ? outputs[0] : concat(outputs, 2);  // [T, B, D·H_out]
     if (is_training() && o.dropout > 0.0 && layer + 1 < layers) x = dropout(x, o.dropout, true, rng_);
   }
+  x = unsorted(x, 1);  // back to the caller's order
   RecurrentOutput out;
   out.output = o.batch_first ? transpose(x, 0, 1) : x;  // [B, T, D·H_out] or [T, B, D·H_out]
-  out.h_n = stack(h_n, 0);                              // [L·D, B, H_out]
-  if (lstm) out.c_n = stack(c_n, 0);                    // [L·D, B, H]
+  out.h_n = unsorted(stack(h_n, 0), 1);                 // [L·D, B, H_out]
+  if (lstm) out.c_n = unsorted(stack(c_n, 0), 1);       // [L·D, B, H]
   return out;
 }
 

@@ -45,24 +45,27 @@ TEST_P(RNNLengths, PaddedBatchEqualsEachSampleRunAlone) {
   RNN rnn(options());
   const bool bf = GetParam().batch_first, lstm = GetParam().mode == CellKind::lstm;
   const int64_t batch_dim = bf ? 0 : 1, time_dim = bf ? 1 : 0, out = rnn.output_size();
-  const std::vector<int64_t> len = {5, 2, 4};  // unsorted, one item full length
-  Rng rng(1);
-  const Var x(Tensor::randn(bf ? Shape{3, 5, 3} : Shape{5, 3, 3}, rng, DType::f32, 0.0, 3.0));  // padding is noise
-  const Var h0(Tensor::randn({4, 3, out}, rng)), c0(Tensor::randn({4, 3, 4}, rng));
-  const RecurrentState initial{h0, lstm ? c0 : Var()};
-  const RecurrentOutput all = rnn.forward(x, Tensor::from_vector(len, {3}), initial);
-  for (int64_t b = 0; b < 3; ++b) {
-    const Var xb = narrow(narrow(x, batch_dim, b, 1), time_dim, 0, len[b]);  // item b alone, its real steps only
-    const RecurrentState ib{narrow(h0, 1, b, 1), lstm ? narrow(c0, 1, b, 1) : Var()};
-    const RecurrentOutput one = rnn.forward(xb, Tensor(), ib);
-    const Tensor got = all.output.value().narrow(batch_dim, b, 1);
-    EXPECT_TRUE(all_close(got.narrow(time_dim, 0, len[b]), one.output.value(), 1e-6, 1e-5)) << "item " << b;
-    if (len[b] < 5) {
-      EXPECT_TRUE(all_zero(got.narrow(time_dim, len[b], 5 - len[b]))) << "item " << b;
-    }
-    EXPECT_TRUE(all_close(all.h_n.value().narrow(1, b, 1), one.h_n.value(), 1e-6, 1e-5)) << "item " << b;
-    if (lstm) {
-      EXPECT_TRUE(all_close(all.c_n.value().narrow(1, b, 1), one.c_n.value(), 1e-6, 1e-5)) << "item " << b;
+  // Unsorted with one item full length; then every item shorter than T (the last step is padding for all).
+  for (const std::vector<int64_t>& len : {std::vector<int64_t>{5, 2, 4}, std::vector<int64_t>{3, 2, 4}}) {
+    SCOPED_TRACE("lengths " + std::to_string(len[0]) + " " + std::to_string(len[1]) + " " + std::to_string(len[2]));
+    Rng rng(1);
+    const Var x(Tensor::randn(bf ? Shape{3, 5, 3} : Shape{5, 3, 3}, rng, DType::f32, 0.0, 3.0));  // padding is noise
+    const Var h0(Tensor::randn({4, 3, out}, rng)), c0(Tensor::randn({4, 3, 4}, rng));
+    const RecurrentState initial{h0, lstm ? c0 : Var()};
+    const RecurrentOutput all = rnn.forward(x, Tensor::from_vector(len, {3}), initial);
+    for (int64_t b = 0; b < 3; ++b) {
+      const Var xb = narrow(narrow(x, batch_dim, b, 1), time_dim, 0, len[b]);  // item b alone, its real steps only
+      const RecurrentState ib{narrow(h0, 1, b, 1), lstm ? narrow(c0, 1, b, 1) : Var()};
+      const RecurrentOutput one = rnn.forward(xb, Tensor(), ib);
+      const Tensor got = all.output.value().narrow(batch_dim, b, 1);
+      EXPECT_TRUE(all_close(got.narrow(time_dim, 0, len[b]), one.output.value(), 1e-6, 1e-5)) << "item " << b;
+      if (len[b] < 5) {
+        EXPECT_TRUE(all_zero(got.narrow(time_dim, len[b], 5 - len[b]))) << "item " << b;
+      }
+      EXPECT_TRUE(all_close(all.h_n.value().narrow(1, b, 1), one.h_n.value(), 1e-6, 1e-5)) << "item " << b;
+      if (lstm) {
+        EXPECT_TRUE(all_close(all.c_n.value().narrow(1, b, 1), one.c_n.value(), 1e-6, 1e-5)) << "item " << b;
+      }
     }
   }
 }
