@@ -43,7 +43,7 @@ bool parallel_batch(int64_t batch, int64_t work) { return parallel_worth(batch, 
 }  // namespace
 
 ATTEND_REGISTER_OP("additive_scores");
-Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in) {
+Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in, const Tensor& key_lengths) {
   ATTEND_CHECK(wq_in.defined() && uk_in.defined() && v_in.defined(), "additive_scores: wq, uk and v must be defined");
   ATTEND_CHECK(wq_in.dim() == 3 && uk_in.dim() == 3,
                "additive_scores: wq must be [B, Tq, h] and uk [B, Tk, h]; wq shape {}, uk shape {}",
@@ -57,6 +57,17 @@ Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in) {
   ATTEND_CHECK(wq_in.dtype() == uk_in.dtype() && uk_in.dtype() == v_in.dtype(),
                "additive_scores: wq, uk and v have different dtypes ({}, {}, {})", dtype_name(wq_in.dtype()),
                dtype_name(uk_in.dtype()), dtype_name(v_in.dtype()));
+  std::vector<int64_t> len(static_cast<size_t>(B), Tk);  // keys scored per batch item
+  if (key_lengths.defined()) {
+    ATTEND_CHECK(key_lengths.dtype() == DType::i64 && key_lengths.dim() == 1 && key_lengths.size(0) == B,
+                 "additive_scores: key_lengths must be i64 [B] = [{}], got {} with shape {}", B,
+                 dtype_name(key_lengths.dtype()), shape_str(key_lengths.shape()));
+    len = key_lengths.contiguous().to_vector<int64_t>();
+    for (int64_t b = 0; b < B; ++b) {
+      ATTEND_CHECK(len[b] >= 0 && len[b] <= Tk, "additive_scores: key_lengths[{}] = {} is outside [0, Tk = {}]", b,
+                   len[b], Tk);
+    }
+  }
   const Tensor wq = wq_in.value().contiguous(), uk = uk_in.value().contiguous(), v = v_in.value().contiguous();
   Tensor e = Tensor::empty({B, Tq, Tk}, wq.dtype());
   dispatch_floating(wq.dtype(), "additive_scores", [&](auto tag) {
@@ -67,11 +78,12 @@ Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in) {
       for (int64_t i = 0; i < Tq; ++i) {
         const T* q = pq + (b * Tq + i) * h;
         T* row = pe + (b * Tq + i) * Tk;
-        for (int64_t j = 0; j < Tk; ++j) row[j] = score_pair<T>(h, q, pk + (b * Tk + j) * h, pv);
+        for (int64_t j = 0; j < len[b]; ++j) row[j] = score_pair<T>(h, q, pk + (b * Tk + j) * h, pv);
+        for (int64_t j = len[b]; j < Tk; ++j) row[j] = T{0};
       }
     });
   });
-  return make_result(e, {wq_in, uk_in, v_in}, [wq, uk, v, B, Tq, Tk, h](const Tensor& grad, Grads& grads) {
+  return make_result(e, {wq_in, uk_in, v_in}, [wq, uk, v, B, Tq, Tk, h, len](const Tensor& grad, Grads& grads) {
     const Tensor g = grad.contiguous();
     Tensor dq = Tensor::zeros({B, Tq, h}, g.dtype()), dk = Tensor::zeros({B, Tk, h}, g.dtype());
     Tensor dv_parts = Tensor::zeros({B, h}, g.dtype());  // per batch item, summed in order below
@@ -81,7 +93,7 @@ Var additive_scores(const Var& wq_in, const Var& uk_in, const Var& v_in) {
       T *pdq = dq.data<T>(), *pdk = dk.data<T>(), *pdv = dv_parts.data<T>();
       parallel_for(B, parallel_batch(B, B * Tq * Tk * h), [&](int64_t b) {
         for (int64_t i = 0; i < Tq; ++i) {
-          for (int64_t j = 0; j < Tk; ++j) {
+          for (int64_t j = 0; j < len[b]; ++j) {  // e is constant 0 past the length
             const T gij = pg[(b * Tq + i) * Tk + j];
             if (gij == T{0}) continue;  // masked keys: nothing flows back
             backward_pair<T>(h, gij, pq + (b * Tq + i) * h, pk + (b * Tk + j) * h, pv, pdq + (b * Tq + i) * h,

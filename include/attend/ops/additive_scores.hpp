@@ -8,7 +8,8 @@
 // do not depend on the thread count. f32 uses the vectorised tanh of tensor/kernels/activation.hpp, f64 std::tanh.
 //
 // Shapes: wq [B, Tq, h] (the projected queries, bias included), uk [B, Tk, h] (the projected keys), v [1, h] (the
-// weight of Linear(h, 1)) -> e [B, Tq, Tk].
+// weight of Linear(h, 1)) -> e [B, Tq, Tk]. With key_lengths (i64 [B]), e[b, i, j] = 0 for j ≥ key_lengths[b] and
+// nothing is computed there: for keys a length mask drops anyway (a padded source costs no tanh).
 //
 // Usage:
 //   Var e = additive_scores(linear_query(q), linear_context(keys), v.weight());   // [B, Tq, Tk]
@@ -18,7 +19,8 @@
 
 namespace attend {
 
-/// Throws naming the argument and the shapes when B or h disagree, or an operand is not of the rank above.
-Var additive_scores(const Var& wq, const Var& uk, const Var& v);
+/// Throws naming the argument and the shapes when B or h disagree, an operand is not of the rank above, or a key
+/// length is outside [0, Tk].
+Var additive_scores(const Var& wq, const Var& uk, const Var& v, const Tensor& key_lengths = Tensor());
 
 }  // namespace attend

@@ -31,7 +31,7 @@ AdditiveScore::AdditiveScore(const AdditiveScoreOptions& options)
 
 ScorerKeys AdditiveScore::prepare(const Var& keys) const {
   detail::check_keys("AdditiveScore", keys, dim_key_);
-  return {keys, linear_context_->forward(keys)};  // [B, Tk, h]
+  return {keys, linear_context_->forward(keys), Tensor()};  // [B, Tk, h]
 }
 
 Var AdditiveScore::score_prepared(const Var& query, const ScorerKeys& keys) const {
@@ -39,7 +39,7 @@ Var AdditiveScore::score_prepared(const Var& query, const ScorerKeys& keys) cons
   detail::check_score_inputs("AdditiveScore", query, keys, dim_query_, dim_key_);
   detail::check_projected("AdditiveScore", keys, hidden_);
   const Var wq = linear_query_->forward(query);  // [B, Tq, h]
-  return additive_scores(wq, keys.projected, v_->weight());   // [B, Tq, Tk], fused (ops/additive_scores.hpp)
+  return additive_scores(wq, keys.projected, v_->weight(), keys.lengths);  // [B, Tq, Tk], fused
 }
 
 Var AdditiveScore::score_composite(const Var& query, const ScorerKeys& keys) const {

@@ -25,7 +25,7 @@ MlpScore::MlpScore(const MlpScoreOptions& options)
 ScorerKeys MlpScore::prepare(const Var& keys) const {
   detail::check_keys("MlpScore", keys, dim_key_);
   const Var w_key = narrow(fc1_->weight(), 1, dim_query_, dim_key_);  // [h, Dk]
-  return {keys, linear(keys, w_key)};                                  // [B, Tk, h]
+  return {keys, linear(keys, w_key), Tensor()};                        // [B, Tk, h]
 }
 
 Var MlpScore::score_prepared(const Var& query, const ScorerKeys& keys) const {

@@ -166,6 +166,7 @@ AttentionDecoderMemory AttentionDecoder::prepare(const Var& memory, const Tensor
                    lengths[b], Tk, shape_str(src_lengths.shape()), shape_of(memory));
     }
     out.mask = AttentionMask::key_lengths(src_lengths);
+    out.keys.lengths = src_lengths;  // the mask drops the padded keys: the scorer may skip them
   }
   return out;
 }
@@ -327,10 +328,11 @@ AttentionDecoderMemory AttentionDecoder::reorder(const AttentionDecoderMemory& m
   out.memory = pick(memory.memory, indices);
   // The keys are usually the memory itself: pick them once.
   const bool same = memory.keys.keys.defined() && memory.keys.keys.id() == memory.memory.id();
-  out.keys = {same ? out.memory : pick(memory.keys.keys, indices), pick(memory.keys.projected, indices)};
+  out.keys = {same ? out.memory : pick(memory.keys.keys, indices), pick(memory.keys.projected, indices), Tensor()};
   if (memory.src_lengths.defined()) {
     out.src_lengths = index_select(memory.src_lengths, 0, indices);
     out.mask = AttentionMask::key_lengths(out.src_lengths);
+    if (memory.keys.lengths.defined()) out.keys.lengths = out.src_lengths;
   }
   return out;
 }

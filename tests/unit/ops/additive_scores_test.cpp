@@ -11,6 +11,7 @@
 #include "attend/ops/elementwise.hpp"
 #include "attend/ops/reduction.hpp"
 #include "attend/ops/softmax.hpp"
+#include "attend/tensor/elementwise.hpp"
 #include "test_util.hpp"
 
 namespace attend {
@@ -53,6 +54,25 @@ void expect_agree(DType dtype, double tol) {
 
 TEST(AdditiveScores, FusedEqualsCompositeF64) { expect_agree(DType::f64, 1e-12); }
 TEST(AdditiveScores, FusedEqualsCompositeF32) { expect_agree(DType::f32, 2e-6); }
+
+TEST(AdditiveScores, KeyLengthsScoreTheKeptKeysAlikeAndZeroTheRest) {
+  Rng rng(4);
+  Var q(Tensor::randn({3, 2, 6}, rng), true), k(Tensor::randn({3, 5, 6}, rng), true), v(Tensor::randn({1, 6}, rng), true);
+  Var q2(q.value(), true), k2(k.value(), true), v2(v.value(), true);
+  const std::vector<int64_t> len = {5, 2, 0};
+  const Var all = additive_scores(q, k, v), cut = additive_scores(q2, k2, v2, Tensor::from_vector(len, {3}));
+  const Tensor keep = Tensor::from_vector(std::vector<float>{1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0}, {3, 1, 5});
+  EXPECT_TRUE(all_close(cut.value(), all.value() * keep.expand({3, 2, 5}), 0.0, 0.0));  // kept keys as before, else 0
+  const Tensor g = Tensor::randn({3, 2, 5}, rng);
+  sum(mul(all, Var(g * keep.expand({3, 2, 5})))).backward();  // the gradient a length mask lets through
+  sum(mul(cut, Var(g))).backward();
+  EXPECT_TRUE(all_close(q2.grad(), q.grad(), 1e-6, 1e-6));
+  EXPECT_TRUE(all_close(k2.grad(), k.grad(), 1e-6, 1e-6));
+  EXPECT_TRUE(all_close(v2.grad(), v.grad(), 1e-6, 1e-6));
+  EXPECT_NE(error_of([&] { additive_scores(q, k, v, Tensor::from_vector<int64_t>({5, 6, 0}, {3})); })
+                .find("key_lengths[1] = 6 is outside [0, Tk = 5]"),
+            std::string::npos);
+}
 
 TEST(AdditiveScores, OneAndTwoThreadsAreBitwiseEqual) {
   const int saved = num_threads();

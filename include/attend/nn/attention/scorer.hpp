@@ -32,12 +32,15 @@ namespace attend::nn {
 struct ScorerKeys {
   Var keys;       ///< [B, Tk, Dk]
   Var projected;  ///< scorer-specific, computed once per source (undefined when the scorer has none)
+  /// Optional i64 [B]: keys j ≥ lengths[b] will be masked out by a key-lengths mask, so a scorer may skip them and
+  /// leave their scores 0 (the additive scorer does). Set it only when that mask is applied to the scores.
+  Tensor lengths;
 };
 
 class Scorer : public Module {
  public:
   /// Once per source: keys [B, Tk, Dk] -> what score_prepared needs. The default keeps the keys as they are.
-  virtual ScorerKeys prepare(const Var& keys) const { return {keys, Var()}; }
+  virtual ScorerKeys prepare(const Var& keys) const { return {keys, Var(), Tensor()}; }
   /// query [B, Tq, Dq], prepared keys -> scores [B, Tq, Tk]. Throws naming both shapes when they do not fit.
   virtual Var score_prepared(const Var& query, const ScorerKeys& keys) const = 0;
   /// prepare + score_prepared.

@@ -163,7 +163,7 @@ TEST(Scorers, AdditivePreparedKeysEqualThePairByPairFormula) {
       [&](const Var& q, const Var& k) { return additive_reference(s, q, k); });
   // Keys handed over unprepared are prepared on the fly.
   const Var q = randn_var({2, 3, 5}, 4), k = randn_var({2, 4, 6}, 5);
-  EXPECT_TRUE(all_close(s.score_prepared(q, ScorerKeys{k, Var()}).value(), s.score(q, k).value(), 0, 0));
+  EXPECT_TRUE(all_close(s.score_prepared(q, ScorerKeys{k, Var(), Tensor()}).value(), s.score(q, k).value(), 0, 0));
 }
 
 TEST(Scorers, MlpPreparedKeysEqualTheConcatenatedFormula) {
@@ -243,7 +243,7 @@ TEST(Scorers, ShapeErrorsNameTheScorerTheArgumentAndBothShapes) {
     EXPECT_THAT(error_of([&] { s->score(randn_var({2, 3, 5}, 3), k); }),
                 HasSubstr(name + ": query.shape[-1] must equal dim_query (expected 4, got 5); query shape [2, 3, 5], "
                                  "keys shape [2, 5, 6]"));
-    EXPECT_THAT(error_of([&] { s->score_prepared(q, ScorerKeys{randn_var({2, 5, 7}, 3), Var()}); }),
+    EXPECT_THAT(error_of([&] { s->score_prepared(q, ScorerKeys{randn_var({2, 5, 7}, 3), Var(), Tensor()}); }),
                 HasSubstr(name + ": keys"));
     EXPECT_THAT(error_of([&] { s->score(randn_var({3, 3, 4}, 3), k); }),
                 HasSubstr(name + ": query and keys must have the same batch (got 3 and 2); query shape [3, 3, 4], "
