@@ -1,4 +1,4 @@
-// Adam / AdamW: one fused loop per parameter (f64 arithmetic per element), torch.optim's order of operations.
+// Adam / AdamW: one fused, vectorised loop per parameter in the parameter's dtype, torch.optim's order of operations.
 #include "attend/optim/adam.hpp"
 
 #include <algorithm>
@@ -25,26 +25,48 @@ struct Coefficients {
   bool decoupled, amsgrad;
 };
 
-// One parameter of n elements: p, g, m, v (and vmax with amsgrad) are contiguous arrays of the same dtype.
+// One parameter of n elements: p, g, m, v (and vmax with amsgrad) are contiguous arrays of the same dtype. The
+// arithmetic is in T, in torch.optim's order (f32 parameters: f32 math, as torch does), and the options are template
+// parameters, so the loop has no branch and vectorises (sqrt and division included).
+template <class T, bool kDecoupled, bool kCoupledDecay, bool kAmsgrad>
+void update_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
+                 int64_t n, const Coefficients& c) {
+  const T b1 = static_cast<T>(c.beta1), a1 = static_cast<T>(1.0 - c.beta1);
+  const T b2 = static_cast<T>(c.beta2), a2 = static_cast<T>(1.0 - c.beta2);
+  const T wd = static_cast<T>(c.weight_decay), shrink = static_cast<T>(1.0 - c.lr * c.weight_decay);
+  const T bc2 = static_cast<T>(c.bias_correction2_sqrt), eps = static_cast<T>(c.eps);
+  const T step = static_cast<T>(c.step_size);
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    T pi = p[i];
+    T gi = g[i];
+    if constexpr (kDecoupled) pi *= shrink;         // AdamW: param.mul_(1 - lr·wd)
+    if constexpr (kCoupledDecay) gi = gi + wd * pi;  // Adam: grad.add(param, alpha=wd)
+    const T mi = m[i] * b1 + a1 * gi;               // exp_avg.mul_(β1).add_(grad, alpha=1 - β1)
+    const T vi = v[i] * b2 + a2 * gi * gi;          // exp_avg_sq.mul_(β2).addcmul_(grad, grad, value=1 - β2)
+    m[i] = mi;
+    v[i] = vi;
+    T second = vi;
+    if constexpr (kAmsgrad) {
+      second = std::max(vmax[i], vi);
+      vmax[i] = second;
+    }
+    const T denom = std::sqrt(second) / bc2 + eps;  // (sqrt(v) / sqrt(bias_correction2)).add_(eps)
+    p[i] = pi - step * (mi / denom);                // param.addcdiv_(exp_avg, denom, value=-step_size)
+  }
+}
+
 template <class T>
 void update(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const Coefficients& c) {
-  for (int64_t i = 0; i < n; ++i) {
-    double pi = p[i];
-    double gi = g[i];
-    if (c.decoupled) {
-      pi *= 1.0 - c.lr * c.weight_decay;
-    } else if (c.weight_decay != 0.0) {
-      gi += c.weight_decay * pi;
-    }
-    m[i] = static_cast<T>(c.beta1 * m[i] + (1.0 - c.beta1) * gi);
-    v[i] = static_cast<T>(c.beta2 * v[i] + (1.0 - c.beta2) * gi * gi);
-    double second = v[i];
-    if (c.amsgrad) {
-      vmax[i] = std::max(vmax[i], v[i]);
-      second = vmax[i];
-    }
-    const double denom = std::sqrt(second) / c.bias_correction2_sqrt + c.eps;
-    p[i] = static_cast<T>(pi - c.step_size * m[i] / denom);
+  const bool coupled = !c.decoupled && c.weight_decay != 0.0;
+  if (c.amsgrad) {
+    if (c.decoupled) update_loop<T, true, false, true>(p, g, m, v, vmax, n, c);
+    else if (coupled) update_loop<T, false, true, true>(p, g, m, v, vmax, n, c);
+    else update_loop<T, false, false, true>(p, g, m, v, vmax, n, c);
+  } else {
+    if (c.decoupled) update_loop<T, true, false, false>(p, g, m, v, vmax, n, c);
+    else if (coupled) update_loop<T, false, true, false>(p, g, m, v, vmax, n, c);
+    else update_loop<T, false, false, false>(p, g, m, v, vmax, n, c);
   }
 }
 
