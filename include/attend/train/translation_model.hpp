@@ -4,8 +4,9 @@
 //
 // forward() is teacher forcing on a data::Batch: logits [B, Tt, V] (compared with batch.tgt_out by the loss), the
 // attention over the source [B, Tt, Ts] (RNN: the decoder's weights; Transformer: the last decoder layer's
-// cross-attention averaged over heads) and, with coverage, the coverage loss per step [B, Tt]. decoding() gives the
-// step interface of greedy and beam search (decode/decoder_state.hpp).
+// cross-attention averaged over heads) and, with coverage, the coverage loss per step [B, Tt]; given a capture request
+// (nn/attention/capture.hpp) also the selected layers and heads of the attention, for scoring a given output.
+// decoding() gives the step interface of greedy and beam search (decode/decoder_state.hpp).
 //
 // Usage:
 //   auto model = TranslationModel::create(config.model, src_vocab.size(), tgt_vocab.size(), /*seed*/ 1);

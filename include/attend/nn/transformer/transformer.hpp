@@ -14,6 +14,9 @@
 // N(0, 1/C) (so that the √C-scaled embeddings have unit variance) with the pad row zero; the generator as nn.Linear.
 // Shapes: src i64 [B, Ts], src_lengths i64 [B] (undefined: no padding), tgt_in i64 [B, Tt] -> logits [B, Tt, Vt] and
 // attention [B, Tt, Ts] (the last decoder layer's cross-attention, averaged over heads). Batch first.
+// Interpretability: an AttentionCapture (nn/attention/capture.hpp) given to forward() or start() keeps the per-head
+// weights of the selected encoder-self, decoder-self and cross layers (only those are computed); without one nothing
+// more is computed than before.
 // The target side needs no padding mask: with the causal mask a position only sees earlier ones, and padded target
 // positions are ignored by the loss.
 //
