@@ -46,6 +46,8 @@ void add_mha(CLI::App& bench, CommandTable& table);
 void add_rnn(CLI::App& bench, CommandTable& table);
 /// `bench seq2seq` (bench_seq2seq.cpp).
 void add_seq2seq(CLI::App& bench, CommandTable& table);
+/// `bench capture` (bench_capture.cpp).
+void add_capture(CLI::App& bench, CommandTable& table);
 
 // --- shared by bench attention and bench mha (defined in bench_attention.cpp) ------------------------------------
 
