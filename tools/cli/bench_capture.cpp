@@ -119,15 +119,12 @@ void add_capture(CLI::App& bench, CommandTable& table) {
   cmd->add_option("--workload", opts->workload, "greedy (decoding) or forward (teacher forcing, no gradients)")
       ->check(CLI::IsMember({"greedy", "forward"}))
       ->capture_default_str();
-  auto positive = [&](const std::string& flag, int64_t& value, const std::string& help) {
-    cmd->add_option(flag, value, help)->check(CLI::Range(int64_t{1}, int64_t{1000000}))->capture_default_str();
-  };
-  positive("--batch", opts->batch, "Sources B");
-  positive("--src-len", opts->src_len, "Source length Ts");
-  positive("--tgt-len", opts->tgt_len, "Target length Tt (greedy: the maximum output length)");
-  positive("--d-model", opts->d_model, "Model width C (ffn 4 C)");
-  positive("--heads", opts->heads, "Attention heads H (dividing C)");
-  positive("--layers", opts->layers, "Encoder and decoder layers L each");
+  add_positive_option(*cmd, "--batch", opts->batch, "Sources B");
+  add_positive_option(*cmd, "--src-len", opts->src_len, "Source length Ts");
+  add_positive_option(*cmd, "--tgt-len", opts->tgt_len, "Target length Tt (greedy: the maximum output length)");
+  add_positive_option(*cmd, "--d-model", opts->d_model, "Model width C (ffn 4 C)");
+  add_positive_option(*cmd, "--heads", opts->heads, "Attention heads H (dividing C)");
+  add_positive_option(*cmd, "--layers", opts->layers, "Encoder and decoder layers L each");
   cmd->add_option("--vocab", opts->vocab, "Source and target vocabulary V")
       ->check(CLI::Range(int64_t{5}, int64_t{1000000}))
       ->capture_default_str();
@@ -137,9 +134,7 @@ void add_capture(CLI::App& bench, CommandTable& table) {
   cmd->add_option("--calls", opts->calls, "Timed calls per variant and round")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  cmd->add_option("--threads", opts->threads, "Threads for attend's loops and OpenBLAS")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  add_threads_option(*cmd, opts->threads);
   cmd->callback([&table, opts] { table.selected = [opts] { return run_capture(*opts); }; });
 }
 

@@ -24,19 +24,24 @@ HeadRange LayerHeads::of_layer(int64_t layer) const {
   return {};
 }
 
-const LayerHeads& AttentionCapture::of(CaptureKind kind) const {
+namespace {
+
+// The member of `kind` in a struct with one member per kind (AttentionCapture, CapturedAttention), const or not.
+template <class S>
+auto& member_of(S& s, CaptureKind kind) {
   switch (kind) {
-    case CaptureKind::encoder_self: return encoder_self;
-    case CaptureKind::decoder_self: return decoder_self;
-    case CaptureKind::cross: return cross;
+    case CaptureKind::encoder_self: return s.encoder_self;
+    case CaptureKind::decoder_self: return s.decoder_self;
+    case CaptureKind::cross: return s.cross;
     case CaptureKind::rnn: break;
   }
-  return rnn;
+  return s.rnn;
 }
 
-LayerHeads& AttentionCapture::of(CaptureKind kind) {
-  return const_cast<LayerHeads&>(static_cast<const AttentionCapture&>(*this).of(kind));
-}
+}  // namespace
+
+const LayerHeads& AttentionCapture::of(CaptureKind kind) const { return member_of(*this, kind); }
+LayerHeads& AttentionCapture::of(CaptureKind kind) { return member_of(*this, kind); }
 
 void AttentionCapture::check(const char* model, CaptureKind kind, int64_t layers, int64_t heads) const {
   const LayerHeads& s = of(kind);
@@ -55,18 +60,7 @@ void AttentionCapture::check(const char* model, CaptureKind kind, int64_t layers
                s.heads.end, heads, heads == 1 ? "" : "s", heads - 1);
 }
 
-const std::vector<Tensor>& CapturedAttention::of(CaptureKind kind) const {
-  switch (kind) {
-    case CaptureKind::encoder_self: return encoder_self;
-    case CaptureKind::decoder_self: return decoder_self;
-    case CaptureKind::cross: return cross;
-    case CaptureKind::rnn: break;
-  }
-  return rnn;
-}
-
-std::vector<Tensor>& CapturedAttention::of(CaptureKind kind) {
-  return const_cast<std::vector<Tensor>&>(static_cast<const CapturedAttention&>(*this).of(kind));
-}
+const std::vector<Tensor>& CapturedAttention::of(CaptureKind kind) const { return member_of(*this, kind); }
+std::vector<Tensor>& CapturedAttention::of(CaptureKind kind) { return member_of(*this, kind); }
 
 }  // namespace attend::nn

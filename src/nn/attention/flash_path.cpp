@@ -86,7 +86,8 @@ std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var&
   const FlashAttentionMask m = translate(mask, scores);
   FlashAttentionResult r = flash_attention(q, k, v, m, scale);
   Var weights;  // [B, h, Tq, Tk]: heads [hb, he)
-  const int64_t hb = options.weights_head_begin, he = options.weights_head_end < 0 ? q.size(1) : options.weights_head_end;
+  const int64_t hb = options.weights_head_begin;
+  const int64_t he = options.weights_head_end < 0 ? q.size(1) : options.weights_head_end;
   if (options.need_weights && grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
     // weights a gradient may flow through: the composite's softmax (its context is discarded; ours is the same)
     ScaledDotProductOptions composite = options;

@@ -115,7 +115,8 @@ TEST(Selector, CaptureRequestKeepsOnlyTheSelectionAndDrawsTheSamePanels) {
       const auto v = w.contiguous().to_vector<float>();
       kept.insert(kept.end(), v.begin(), v.end());
     }
-    const Tensor k = Tensor::from_vector(kept, {static_cast<int64_t>(layers.size()), c.decoder_self.heads.size(), 2, 2});
+    const int64_t L = static_cast<int64_t>(layers.size());
+    const Tensor k = Tensor::from_vector(kept, {L, c.decoder_self.heads.size(), 2, 2});
     const auto want = select_heatmaps(full, s, kRows, kCols);
     const auto got = captured_heatmaps(k, s, 2, 3, kRows, kCols);
     ASSERT_EQ(got.size(), want.size()) << layer << " " << head << " " << reduce;

@@ -55,7 +55,8 @@ struct ScaledDotProductOptions {
 
 /// q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] -> context [B, H, Tq, Dv] and, when asked, weights
 /// [B, H, Tq, Tk] (or [B, h, Tq, Tk] for the heads options.weights_head_begin..end; throws naming the range and H
-/// when it is outside [0, H)). Hkv must divide H (grouped-query attention: query head h reads key/value head h / (H / Hkv)).
+/// when it is outside [0, H)). Hkv must divide H (grouped-query attention: query head h reads key/value head
+/// h / (H / Hkv)).
 /// The mask applies to the scores [B, H, Tq, Tk].
 AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const AttentionMask& mask,
                                              const ScaledDotProductOptions& options);

@@ -60,7 +60,7 @@ void check_transformer_layer_options(const char* op, const TransformerEncoderLay
 struct TransformerWeightsCall {
   bool need_weights = false;
   bool average_weights = true;  ///< [B, Tq, Tk] averaged over heads, or [B, H, Tq, Tk] per head
-  HeadRange capture = {};            ///< also keep these heads' self-attention weights (MultiHeadAttentionCall::capture)
+  HeadRange capture = {};       ///< also keep these heads' self-attention weights [B, h, T, T], no gradient
 };
 
 struct TransformerEncoderLayerOutput {
