@@ -19,6 +19,7 @@ struct Node {
   std::shared_ptr<const Node> parent;  // null: the first produced token
   int64_t token = 0;
   std::vector<float> attention;  // Ts_i (empty when rows are not kept)
+  std::vector<float> captured;   // the token's captured row (empty without a capture)
 };
 
 struct Alive {
@@ -46,22 +47,24 @@ struct Source {
   bool done = false;
 };
 
-// The node's path from the first produced token: tokens and the attention rows (T · Ts_i).
-void path_of(const Node* node, std::vector<int64_t>& tokens, std::vector<float>& rows) {
+// The node's path from the first produced token: tokens, the attention rows (T · Ts_i) and the captured rows.
+void path_of(const Node* node, std::vector<int64_t>& tokens, std::vector<float>& rows, std::vector<float>& captured) {
   std::vector<const Node*> chain;
   for (; node != nullptr; node = node->parent.get()) chain.push_back(node);
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     tokens.push_back((*it)->token);
     rows.insert(rows.end(), (*it)->attention.begin(), (*it)->attention.end());
+    captured.insert(captured.end(), (*it)->captured.begin(), (*it)->captured.end());
   }
 }
 
 Hypothesis hypothesis_of(const Node* node, double log_prob, bool finished, int64_t src_length,
-                         const SearchOptions& options) {
+                         const std::vector<Tensor>& encoder, const SearchOptions& options) {
   std::vector<int64_t> tokens;
-  std::vector<float> rows;
-  path_of(node, tokens, rows);
-  return detail::make_hypothesis(std::move(tokens), log_prob, finished, rows, src_length, options);
+  std::vector<float> rows, captured;
+  path_of(node, tokens, rows, captured);
+  return detail::make_hypothesis(std::move(tokens), log_prob, finished, {rows, captured, encoder}, src_length,
+                                 options);
 }
 
 bool by_score(const Hypothesis& a, const Hypothesis& b) { return a.score > b.score; }
@@ -81,10 +84,8 @@ std::vector<std::vector<Hypothesis>> beam_search(DecodingModel& model, const Ten
   std::vector<std::vector<Hypothesis>> results(static_cast<size_t>(setup.batch));
   if (setup.batch == 0) return results;
   NoGradGuard no_grad;
-  std::unique_ptr<DecoderState> state = model.start(src, src_lengths);
-  ATTEND_CHECK(state && state->rows() == setup.batch,
-               "{}: the model's start() must give a state of B = {} rows, got {}", kOp, setup.batch,
-               state ? state->rows() : 0);
+  std::unique_ptr<DecoderState> state = detail::start_state(kOp, model, src, src_lengths, setup);
+  const std::vector<std::vector<Tensor>> encoder = detail::encoder_attention_per_source(*state, setup);
 
   const int64_t K = options.beam_size, V = setup.vocab, Ts = setup.src_time;
   std::vector<Source> sources(static_cast<size_t>(setup.batch));
@@ -126,8 +127,9 @@ std::vector<std::vector<Hypothesis>> beam_search(DecodingModel& model, const Ten
         node->parent = s.alive[static_cast<size_t>(c->hyp)].node;
         node->token = c->token;
         if (setup.keep_rows) node->attention.assign(at + row * Ts, at + row * Ts + len);
+        detail::append_captured_row(out, row, len, node->captured);
         if (eos) {
-          keep_best(s.finished, hypothesis_of(node.get(), c->log_prob, true, len, options), K);
+          keep_best(s.finished, hypothesis_of(node.get(), c->log_prob, true, len, encoder[i], options), K);
           continue;
         }
         next.push_back({std::move(node), c->log_prob});
@@ -139,7 +141,7 @@ std::vector<std::vector<Hypothesis>> beam_search(DecodingModel& model, const Ten
       const int64_t max_len = setup.max_lengths[i];
       if (T >= max_len) {
         for (const Alive& a : next) {
-          s.unfinished.push_back(hypothesis_of(a.node.get(), a.log_prob, false, len, options));
+          s.unfinished.push_back(hypothesis_of(a.node.get(), a.log_prob, false, len, encoder[i], options));
         }
         std::stable_sort(s.unfinished.begin(), s.unfinished.end(), by_score);
         s.done = true;

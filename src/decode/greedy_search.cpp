@@ -14,6 +14,7 @@ constexpr const char* kOp = "greedy_search";
 struct Row {
   std::vector<int64_t> tokens;  // produced, EOS included when finished
   std::vector<float> attention;  // T · Ts_i
+  std::vector<float> captured;   // one captured row per token (empty without a capture)
   double log_prob = 0.0;
 };
 
@@ -25,10 +26,8 @@ std::vector<std::vector<Hypothesis>> greedy_search(DecodingModel& model, const T
   std::vector<std::vector<Hypothesis>> results(static_cast<size_t>(setup.batch));
   if (setup.batch == 0) return results;
   NoGradGuard no_grad;
-  std::unique_ptr<DecoderState> state = model.start(src, src_lengths);
-  ATTEND_CHECK(state && state->rows() == setup.batch,
-               "{}: the model's start() must give a state of B = {} rows, got {}", kOp, setup.batch,
-               state ? state->rows() : 0);
+  std::unique_ptr<DecoderState> state = detail::start_state(kOp, model, src, src_lengths, setup);
+  const std::vector<std::vector<Tensor>> encoder = detail::encoder_attention_per_source(*state, setup);
 
   std::vector<Row> rows(static_cast<size_t>(setup.batch));
   std::vector<int64_t> active(static_cast<size_t>(setup.batch));  // source of each state row
@@ -55,12 +54,15 @@ std::vector<std::vector<Hypothesis>> greedy_search(DecodingModel& model, const T
       row.log_prob += static_cast<double>(p[best]);
       const int64_t len = setup.src_lengths[static_cast<size_t>(i)];
       if (setup.keep_rows) row.attention.insert(row.attention.end(), at + r * Ts, at + r * Ts + len);
+      detail::append_captured_row(out, r, len, row.captured);
       const bool finished = best == options.eos_id;
       const int64_t T = static_cast<int64_t>(row.tokens.size());
       if (finished || T >= setup.max_lengths[static_cast<size_t>(i)]) {
-        results[static_cast<size_t>(i)].push_back(
-            detail::make_hypothesis(std::move(row.tokens), row.log_prob, finished, row.attention, len, options));
+        results[static_cast<size_t>(i)].push_back(detail::make_hypothesis(
+            std::move(row.tokens), row.log_prob, finished,
+            {row.attention, row.captured, encoder[static_cast<size_t>(i)]}, len, options));
         row.attention = {};
+        row.captured = {};
       } else {
         keep.push_back(r);
         next_tokens.push_back(best);

@@ -33,15 +33,26 @@ void check_index(const Tensor& index, int64_t rows, const char* op) {
                index.defined() ? dtype_name(index.dtype()) : "undefined", shape_str(index.shape()));
 }
 
+// An RNN-attention model has one kind of attention, rnn, with 1 layer of 1 head.
+void check_rnn_capture(const nn::AttentionCapture& capture) {
+  for (nn::CaptureKind kind : nn::kCaptureKinds) {
+    const bool rnn = kind == nn::CaptureKind::rnn;
+    capture.check("rnn-attention model", kind, rnn ? 1 : 0, rnn ? 1 : 0);
+  }
+}
+
 class Seq2SeqDecoderState final : public DecoderState {
  public:
-  Seq2SeqDecoderState(nn::Seq2Seq& model, nn::Seq2SeqState state) : model_(model), state_(std::move(state)) {}
+  Seq2SeqDecoderState(nn::Seq2Seq& model, nn::Seq2SeqState state, bool capture_rnn)
+      : model_(model), state_(std::move(state)), capture_rnn_(capture_rnn) {}
 
   StepOutput step(const Tensor& prev_tokens) override {
     EvalGuard guard(model_);
     nn::Seq2SeqStep st = model_.step(state_, prev_tokens);
     state_ = std::move(st.state);
-    return {.log_probs = st.log_probs.value(), .attention = st.attention.value()};  // [N, V], [N, Ts]
+    StepOutput out{.log_probs = st.log_probs.value(), .attention = st.attention.value()};  // [N, V], [N, Ts]
+    if (capture_rnn_) out.captured.rnn = {out.attention.reshape({out.attention.size(0), 1, out.attention.size(1)})};
+    return out;  // captured.rnn [N, 1, Ts]
   }
   void reorder(const Tensor& index) override {
     check_index(index, rows(), "Seq2Seq decoder state");
@@ -52,14 +63,20 @@ class Seq2SeqDecoderState final : public DecoderState {
  private:
   nn::Seq2Seq& model_;
   nn::Seq2SeqState state_;
+  bool capture_rnn_;
 };
 
 class Seq2SeqDecodingModel final : public DecodingModel {
  public:
   explicit Seq2SeqDecodingModel(nn::Seq2Seq& model) : model_(model) {}
   std::unique_ptr<DecoderState> start(const Tensor& src, const Tensor& src_lengths) override {
+    return start_capturing(src, src_lengths, {});
+  }
+  std::unique_ptr<DecoderState> start_capturing(const Tensor& src, const Tensor& src_lengths,
+                                                const nn::AttentionCapture& capture) override {
+    check_rnn_capture(capture);
     EvalGuard guard(model_);
-    return std::make_unique<Seq2SeqDecoderState>(model_, model_.init(src, src_lengths));
+    return std::make_unique<Seq2SeqDecoderState>(model_, model_.init(src, src_lengths), !capture.rnn.empty());
   }
   int64_t vocab_size() const override { return model_.options().tgt_vocab_size; }
 
@@ -75,8 +92,13 @@ class TransformerDecoderState final : public DecoderState {
   StepOutput step(const Tensor& prev_tokens) override {
     EvalGuard guard(model_);
     nn::TransformerStepOutput st = model_.step(state_, prev_tokens);
-    return {.log_probs = st.log_probs.value(), .attention = st.attention.value()};  // [N, V], [N, Ts]
+    StepOutput out{.log_probs = st.log_probs.value(), .attention = st.attention.value()};  // [N, V], [N, Ts]
+    for (nn::CaptureKind kind : {nn::CaptureKind::decoder_self, nn::CaptureKind::cross}) {
+      for (const Tensor& w : st.captured.of(kind)) out.captured.of(kind).push_back(w.select(2, 0));  // [N, h, K]
+    }
+    return out;
   }
+  std::vector<Tensor> encoder_attention() const override { return state_.encoder_captured; }
   void reorder(const Tensor& index) override {
     check_index(index, rows(), "Transformer decoder state");
     state_.reorder(index);  // N' rows
@@ -92,8 +114,12 @@ class TransformerDecodingModel final : public DecodingModel {
  public:
   explicit TransformerDecodingModel(nn::Transformer& model) : model_(model) {}
   std::unique_ptr<DecoderState> start(const Tensor& src, const Tensor& src_lengths) override {
+    return start_capturing(src, src_lengths, {});
+  }
+  std::unique_ptr<DecoderState> start_capturing(const Tensor& src, const Tensor& src_lengths,
+                                                const nn::AttentionCapture& capture) override {
     EvalGuard guard(model_);
-    return std::make_unique<TransformerDecoderState>(model_, model_.start(src, src_lengths));
+    return std::make_unique<TransformerDecoderState>(model_, model_.start(src, src_lengths, capture));
   }
   int64_t vocab_size() const override { return model_.options().tgt_vocab; }
 

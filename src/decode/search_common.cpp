@@ -119,7 +119,18 @@ SearchSetup check_and_setup(const char* op, const DecodingModel& model, const Te
     s.max_lengths.push_back(max_len);
   }
   s.keep_rows = o.keep_attention || o.coverage_penalty != 0.0;
+  s.capture = o.capture;
   return s;
+}
+
+std::unique_ptr<DecoderState> start_state(const char* op, DecodingModel& model, const Tensor& src,
+                                          const Tensor& src_lengths, const SearchSetup& setup) {
+  std::unique_ptr<DecoderState> state = setup.capture.empty() ? model.start(src, src_lengths)
+                                                              : model.start_capturing(src, src_lengths, setup.capture);
+  ATTEND_CHECK(state && state->rows() == setup.batch,
+               "{}: the model's start() must give a state of B = {} rows, got {}", op, setup.batch,
+               state ? state->rows() : 0);
+  return state;
 }
 
 StepOutput checked_step_output(const char* op, StepOutput out, int64_t rows, const SearchSetup& setup, int64_t step) {
@@ -133,7 +144,10 @@ StepOutput checked_step_output(const char* op, StepOutput out, int64_t rows, con
                    at.size(1) == setup.src_time,
                "{}: step {}: the model's attention must be f32 [N, Ts] = [{}, {}], got {} with shape {}", op, step,
                rows, setup.src_time, dtype_or_undefined(at), shape_str(at.shape()));
-  return {lp.contiguous(), at.contiguous()};
+  out.log_probs = lp.contiguous();
+  out.attention = at.contiguous();
+  check_captured(op, out, rows, setup, step);
+  return out;
 }
 
 void throw_nan(const char* op, int64_t step, int64_t row, int64_t token) {
@@ -145,8 +159,9 @@ double score_of(double log_prob, int64_t length, double coverage, const SearchOp
   return log_prob / length_penalty(options.length_penalty, options.alpha, length) + coverage;
 }
 
-Hypothesis make_hypothesis(std::vector<int64_t> tokens, double log_prob, bool finished, const std::vector<float>& rows,
+Hypothesis make_hypothesis(std::vector<int64_t> tokens, double log_prob, bool finished, const HypothesisRows& r,
                            int64_t src_length, const SearchOptions& options) {
+  const std::vector<float>& rows = r.attention;
   const int64_t T = static_cast<int64_t>(tokens.size());  // produced tokens, EOS included
   const double coverage = rows.empty() ? 0.0 : coverage_of(rows.data(), T, src_length, options.coverage_penalty);
   Hypothesis h;
@@ -156,6 +171,7 @@ Hypothesis make_hypothesis(std::vector<int64_t> tokens, double log_prob, bool fi
   if (finished) tokens.pop_back();
   h.tokens = std::move(tokens);
   if (options.keep_attention) h.attention = Tensor::from_vector<float>(rows, {T, src_length});  // [T, Ts_i]
+  if (!options.capture.empty()) h.captured = captured_of(r.captured, T, src_length, options.capture, r.encoder);
   return h;
 }
 

@@ -22,16 +22,6 @@ std::string plural(int64_t n, const char* word) { return fmt::format("{} {}{}", 
 
 }  // namespace
 
-const char* attention_kind_name(AttentionKind kind) {
-  switch (kind) {
-    case AttentionKind::encoder_self: return "encoder-self";
-    case AttentionKind::decoder_self: return "decoder-self";
-    case AttentionKind::cross: return "cross";
-    case AttentionKind::rnn: return "rnn";
-  }
-  return "?";
-}
-
 AttentionKind parse_attention_kind(const std::string& name) {
   std::string n = name;
   std::replace(n.begin(), n.end(), '_', '-');
@@ -109,32 +99,48 @@ std::vector<int64_t> selected_heads(const AttentionSelector& selector, int64_t h
   return out;
 }
 
-std::vector<Heatmap> select_heatmaps(const Tensor& weights, const AttentionSelector& selector,
-                                     const std::vector<std::string>& rows, const std::vector<std::string>& columns) {
-  ATTEND_CHECK(weights.defined() && weights.dim() == 4, "select_heatmaps: weights must be [L, H, T, S], got shape {}",
-               weights.defined() ? shape_str(weights.shape()) : std::string("(undefined)"));
-  const int64_t L = weights.shape()[0], H = weights.shape()[1], T = weights.shape()[2], S = weights.shape()[3];
+namespace {
+
+void check_weights(const char* op, const Tensor& weights, int64_t T, int64_t S, const std::vector<std::string>& rows,
+                   const std::vector<std::string>& columns) {
   ATTEND_CHECK(static_cast<int64_t>(rows.size()) == T && static_cast<int64_t>(columns.size()) == S,
-               "select_heatmaps: {} row and {} column labels for weights of shape {}", rows.size(), columns.size(),
+               "{}: {} row and {} column labels for weights of shape {}", op, rows.size(), columns.size(),
                shape_str(weights.shape()));
-  const std::vector<int64_t> layers = selected_layers(selector, L), heads = selected_heads(selector, H);
+}
+
+void check_4d(const char* op, const Tensor& weights) {
+  ATTEND_CHECK(weights.defined() && weights.dim() == 4, "{}: weights must be [L, H, T, S], got shape {}", op,
+               weights.defined() ? shape_str(weights.shape()) : std::string("(undefined)"));
+}
+
+// The heatmaps of w [L, H, T, S]: layer ids[i] is w's layer at[i] (heads likewise).
+struct Picked {
+  std::vector<int64_t> ids, at;
+};
+
+std::vector<Heatmap> heatmaps_of(const Tensor& weights, const AttentionSelector& selector, const Picked& layers,
+                                 const Picked& heads, const std::vector<std::string>& rows,
+                                 const std::vector<std::string>& columns) {
+  const int64_t H = weights.shape()[1], T = weights.shape()[2], S = weights.shape()[3];
   const std::vector<float> w = weights.to(DType::f32).contiguous().to_vector<float>();
   const char* kind = attention_kind_name(selector.kind);
-  const std::string head_range = heads.size() == 1 ? fmt::format("head {}", heads.front())
-                                                   : fmt::format("heads {}..{}", heads.front(), heads.back());
+  const std::string head_range = heads.ids.size() == 1
+                                     ? fmt::format("head {}", heads.ids.front())
+                                     : fmt::format("heads {}..{}", heads.ids.front(), heads.ids.back());
   std::vector<Heatmap> out;
   auto plane = [&](int64_t l, int64_t h) { return w.data() + ((l * H + h) * T) * S; };
-  for (int64_t l : layers) {
-    if (selector.reduce == HeadReduction::none || heads.size() == 1) {
-      for (int64_t h : heads) {
-        const float* p = plane(l, h);
+  for (size_t li = 0; li < layers.ids.size(); ++li) {
+    const int64_t l = layers.at[li];
+    if (selector.reduce == HeadReduction::none || heads.ids.size() == 1) {
+      for (size_t hi = 0; hi < heads.ids.size(); ++hi) {
+        const float* p = plane(l, heads.at[hi]);
         out.push_back({Tensor::from_vector(std::vector<float>(p, p + T * S), {T, S}), rows, columns,
-                       fmt::format("{}, layer {}, head {}", kind, l, h)});
+                       fmt::format("{}, layer {}, head {}", kind, layers.ids[li], heads.ids[hi])});
       }
       continue;
     }
     std::vector<double> acc(static_cast<size_t>(T * S), selector.reduce == HeadReduction::max ? -1e300 : 0.0);
-    for (int64_t h : heads) {
+    for (int64_t h : heads.at) {
       const float* p = plane(l, h);
       for (int64_t i = 0; i < T * S; ++i) {
         double& a = acc[static_cast<size_t>(i)];
@@ -143,14 +149,54 @@ std::vector<Heatmap> select_heatmaps(const Tensor& weights, const AttentionSelec
     }
     std::vector<float> r(acc.size());
     for (size_t i = 0; i < acc.size(); ++i) {
-      r[i] = static_cast<float>(selector.reduce == HeadReduction::mean ? acc[i] / static_cast<double>(heads.size())
+      r[i] = static_cast<float>(selector.reduce == HeadReduction::mean ? acc[i] / static_cast<double>(heads.ids.size())
                                                                        : acc[i]);
     }
     out.push_back({Tensor::from_vector(r, {T, S}), rows, columns,
-                   fmt::format("{}, layer {}, {} of {}", kind, l,
+                   fmt::format("{}, layer {}, {} of {}", kind, layers.ids[li],
                                selector.reduce == HeadReduction::mean ? "mean" : "max", head_range)});
   }
   return out;
+}
+
+Picked same(const std::vector<int64_t>& ids) { return {ids, ids}; }
+
+Picked in_order(const std::vector<int64_t>& ids, int64_t first) {
+  Picked p{ids, {}};
+  for (int64_t id : ids) p.at.push_back(id - first);
+  return p;
+}
+
+}  // namespace
+
+std::vector<Heatmap> select_heatmaps(const Tensor& weights, const AttentionSelector& selector,
+                                     const std::vector<std::string>& rows, const std::vector<std::string>& columns) {
+  check_4d("select_heatmaps", weights);
+  check_weights("select_heatmaps", weights, weights.shape()[2], weights.shape()[3], rows, columns);
+  const std::vector<int64_t> layers = selected_layers(selector, weights.shape()[0]);
+  const std::vector<int64_t> heads = selected_heads(selector, weights.shape()[1]);
+  return heatmaps_of(weights, selector, same(layers), same(heads), rows, columns);
+}
+
+nn::AttentionCapture capture_request(const AttentionSelector& selector, int64_t layers, int64_t heads) {
+  const std::vector<int64_t> l = selected_layers(selector, layers), h = selected_heads(selector, heads);
+  nn::AttentionCapture capture;
+  capture.of(selector.kind) = {.layers = l, .heads = {h.front(), h.back() + 1}};
+  return capture;
+}
+
+std::vector<Heatmap> captured_heatmaps(const Tensor& kept, const AttentionSelector& selector, int64_t layers,
+                                       int64_t heads, const std::vector<std::string>& rows,
+                                       const std::vector<std::string>& columns) {
+  check_4d("captured_heatmaps", kept);
+  check_weights("captured_heatmaps", kept, kept.shape()[2], kept.shape()[3], rows, columns);
+  const std::vector<int64_t> l = selected_layers(selector, layers), h = selected_heads(selector, heads);
+  ATTEND_CHECK(kept.shape()[0] == static_cast<int64_t>(l.size()) && kept.shape()[1] == static_cast<int64_t>(h.size()),
+               "captured_heatmaps: weights of shape {} for {} selected layers of {} heads", shape_str(kept.shape()),
+               l.size(), h.size());
+  Picked layer_pick{l, {}};
+  for (size_t i = 0; i < l.size(); ++i) layer_pick.at.push_back(static_cast<int64_t>(i));
+  return heatmaps_of(kept, selector, layer_pick, in_order(h, h.front()), rows, columns);
 }
 
 }  // namespace attend::explain

@@ -35,10 +35,20 @@ class RnnAttentionModel : public TranslationModel {
     model_ = std::make_shared<nn::Seq2Seq>(o);
   }
   nn::Module& module() override { return *model_; }
-  ModelOutput forward(const data::Batch& b) override {
+  ModelOutput forward(const data::Batch& b, const nn::AttentionCapture& capture) override {
+    for (nn::CaptureKind kind : nn::kCaptureKinds) {
+      capture.check("rnn-attention model", kind, attention_layers(kind), attention_heads());
+    }
     nn::Seq2SeqOutput out = model_->forward(b.src, b.src_lengths, b.tgt_in);
-    return {out.logits, out.attention, out.coverage_loss};
+    ModelOutput result{out.logits, out.attention, out.coverage_loss};
+    if (!capture.rnn.empty()) {
+      const Tensor& a = out.attention.value();  // [B, Tt, Ts]
+      result.captured.rnn = {a.reshape({a.size(0), 1, a.size(1), a.size(2)})};  // [B, 1, Tt, Ts]
+    }
+    return result;
   }
+  int64_t attention_layers(nn::CaptureKind kind) const override { return kind == nn::CaptureKind::rnn ? 1 : 0; }
+  int64_t attention_heads() const override { return 1; }
   std::unique_ptr<decode::DecodingModel> decoding() override { return decode::decoding_model(*model_); }
   std::string describe() const override {
     return fmt::format("rnn-attention: {}{} encoder ({} layer{}, embedding {}, hidden {}), {} attention, {} placement, "
@@ -79,10 +89,20 @@ class TransformerModel : public TranslationModel {
     model_ = std::make_shared<nn::Transformer>(o);
   }
   nn::Module& module() override { return *model_; }
-  ModelOutput forward(const data::Batch& b) override {
-    nn::TransformerOutput out = model_->forward(b.src, b.src_lengths, b.tgt_in);
-    return {out.logits, out.attention, Var()};
+  ModelOutput forward(const data::Batch& b, const nn::AttentionCapture& capture) override {
+    nn::TransformerOutput out = model_->forward(b.src, b.src_lengths, b.tgt_in, capture);
+    return {out.logits, out.attention, Var(), std::move(out.captured)};
   }
+  int64_t attention_layers(nn::CaptureKind kind) const override {
+    switch (kind) {
+      case nn::CaptureKind::encoder_self: return config_.encoder_layers;
+      case nn::CaptureKind::decoder_self:
+      case nn::CaptureKind::cross: return config_.decoder_layers;
+      case nn::CaptureKind::rnn: break;
+    }
+    return 0;
+  }
+  int64_t attention_heads() const override { return config_.heads; }
   std::unique_ptr<decode::DecodingModel> decoding() override { return decode::decoding_model(*model_); }
   std::string describe() const override {
     return fmt::format("transformer: {} encoder and {} decoder layers, d_model {}, {} heads, ffn {}, {}, {}, {} "

@@ -57,6 +57,7 @@ std::vector<Translations> translate(ModelBundle& bundle, const std::vector<std::
         th.score = h.score;
         th.log_prob = h.log_prob;
         th.attention = h.attention;
+        th.captured = h.captured;
         t.hypotheses.push_back(std::move(th));
       }
     }

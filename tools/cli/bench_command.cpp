@@ -5,6 +5,7 @@
 //   attend bench softmax --shape 8,8,512,512 --threads 2
 //   attend bench attention --n 512 --mode fwdbwd --causal --threads 2
 //   attend bench mha --n 512 --mode fwd --threads 2
+//   attend bench capture --workload greedy --rounds 5 --threads 1
 //   attend bench lstm --seq 50 --batch 32 --input 256 --hidden 512 --bidirectional --mode fwdbwd --threads 2
 #include "bench_common.hpp"
 
@@ -19,6 +20,7 @@ void add_bench_command(CLI::App& app, CommandTable& table) {
   bench::add_mha(*cmd, table);
   bench::add_rnn(*cmd, table);
   bench::add_seq2seq(*cmd, table);
+  bench::add_capture(*cmd, table);
 }
 
 }  // namespace attend::cli

@@ -23,9 +23,7 @@ constexpr int kMaxSamples = 61;
 }  // namespace
 
 void add_common_options(CLI::App& cmd, CommonOptions& opts) {
-  cmd.add_option("--threads", opts.threads, "Threads for attend's loops and OpenBLAS")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  add_threads_option(cmd, opts.threads);
   cmd.add_option("--warmup", opts.warmup, "Warm-up calls, at least (warm-up also lasts at least 0.5 s)")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
@@ -34,6 +32,17 @@ void add_common_options(CLI::App& cmd, CommonOptions& opts) {
       ->capture_default_str();
   cmd.add_option("--seconds", opts.seconds, "Timed seconds, at least (at most 61 samples)")
       ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+}
+
+void add_positive_option(CLI::App& cmd, const std::string& flag, int64_t& value, const std::string& help,
+                         int64_t max) {
+  cmd.add_option(flag, value, help)->check(CLI::Range(int64_t{1}, max))->capture_default_str();
+}
+
+void add_threads_option(CLI::App& cmd, int& threads) {
+  cmd.add_option("--threads", threads, "Threads for attend's loops and OpenBLAS")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
 }
 

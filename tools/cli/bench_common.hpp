@@ -25,6 +25,12 @@ struct CommonOptions {
 
 void add_common_options(CLI::App& cmd, CommonOptions& opts);
 
+/// A count option in [1, max] with its default shown (--batch, --seq, ...).
+void add_positive_option(CLI::App& cmd, const std::string& flag, int64_t& value, const std::string& help,
+                         int64_t max = 1000000);
+/// --threads in [1, 1024], for workloads without the common options.
+void add_threads_option(CLI::App& cmd, int& threads);
+
 /// Per-call milliseconds of each sample.
 std::vector<double> time_calls(const std::function<void()>& fn, const CommonOptions& opts);
 
@@ -46,6 +52,8 @@ void add_mha(CLI::App& bench, CommandTable& table);
 void add_rnn(CLI::App& bench, CommandTable& table);
 /// `bench seq2seq` (bench_seq2seq.cpp).
 void add_seq2seq(CLI::App& bench, CommandTable& table);
+/// `bench capture` (bench_capture.cpp).
+void add_capture(CLI::App& bench, CommandTable& table);
 
 // --- shared by bench attention and bench mha (defined in bench_attention.cpp) ------------------------------------
 

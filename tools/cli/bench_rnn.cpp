@@ -86,13 +86,10 @@ void add_one(CLI::App& bench, CommandTable& table, const std::string& name, cons
   opts->cell = cell;
   CLI::App* cmd = bench.add_subcommand(
       name, "nn::RNN (" + name + ", one layer) on x [seq, batch, input] f32 (anchor: rnn.py, torch.nn." + cell + ")");
-  auto positive = [&](const std::string& flag, int64_t& value, const std::string& help) {
-    cmd->add_option(flag, value, help)->check(CLI::Range(int64_t{1}, int64_t{65536}))->capture_default_str();
-  };
-  positive("--seq", opts->seq, "Sequence length T");
-  positive("--batch", opts->batch, "Batch size B");
-  positive("--input", opts->input, "Input width I");
-  positive("--hidden", opts->hidden, "Hidden width H");
+  add_positive_option(*cmd, "--seq", opts->seq, "Sequence length T", 65536);
+  add_positive_option(*cmd, "--batch", opts->batch, "Batch size B", 65536);
+  add_positive_option(*cmd, "--input", opts->input, "Input width I", 65536);
+  add_positive_option(*cmd, "--hidden", opts->hidden, "Hidden width H", 65536);
   cmd->add_flag("--bidirectional", opts->bidirectional, "Run both directions (output width 2·H)");
   add_mode_option(*cmd, opts->mode);
   add_common_options(*cmd, opts->common);

@@ -172,18 +172,14 @@ void add_seq2seq(CLI::App& bench, CommandTable& table) {
                   "bahdanau (GRU, additive), luong-general or luong-dot (LSTM, input feeding)")
       ->check(CLI::IsMember({"bahdanau", "luong-general", "luong-dot"}))
       ->capture_default_str();
-  auto positive = [&](const std::string& flag, int64_t& value, const std::string& help) {
-    cmd->add_option(flag, value, help)->check(CLI::Range(int64_t{1}, int64_t{1000000}))->capture_default_str();
-  };
-  positive("--batch", opts->batch, "Batch size B");
-  positive("--src-len", opts->src_len, "Source length Ts (no padding)");
-  positive("--tgt-len", opts->tgt_len, "Target length Tt (teacher forcing over Tt steps)");
-  positive("--vocab", opts->vocab, "Source and target vocabulary V");
-  positive("--emb", opts->emb, "Embedding width E of both embeddings");
-  positive("--hidden", opts->hidden, "Decoder hidden H (even: the bidirectional encoder has H / 2 per direction)");
-  cmd->add_option("--threads", opts->threads, "Threads for attend's loops and OpenBLAS")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  add_positive_option(*cmd, "--batch", opts->batch, "Batch size B");
+  add_positive_option(*cmd, "--src-len", opts->src_len, "Source length Ts (no padding)");
+  add_positive_option(*cmd, "--tgt-len", opts->tgt_len, "Target length Tt (teacher forcing over Tt steps)");
+  add_positive_option(*cmd, "--vocab", opts->vocab, "Source and target vocabulary V");
+  add_positive_option(*cmd, "--emb", opts->emb, "Embedding width E of both embeddings");
+  add_positive_option(*cmd, "--hidden", opts->hidden,
+                      "Decoder hidden H (even: the bidirectional encoder has H / 2 per direction)");
+  add_threads_option(*cmd, opts->threads);
   cmd->add_option("--warmup", opts->warmup, "Untimed training steps before timing")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();

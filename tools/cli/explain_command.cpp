@@ -36,24 +36,44 @@ struct ExplainArgs {
   bool input_given = false;
 };
 
-/// One explained output: its text, the pieces that label the rows, the weights [T, S] of the chosen kind.
+/// One explained output: its text, the pieces of its produced tokens (EOS last when finished), the captured weights
+/// of the chosen kind (one [h, T, K] per selected layer) and its score.
 struct Explained {
   std::string text;
   std::vector<std::string> target_pieces;
-  Tensor attention;  // f32 [T, S]
+  std::vector<Tensor> captured;
   double score = 0;
 };
+
+/// What the model has and what to capture of it.
+struct Selection {
+  explain::AttentionSelector selector = {};
+  int64_t layers = 0, heads = 0;  ///< of the selected kind
+  nn::AttentionCapture capture = {};
+};
+
+/// [L', h, T, K] from one [h, T, K] per layer.
+Tensor stacked(const std::vector<Tensor>& layers) {
+  std::vector<float> all;
+  for (const Tensor& w : layers) {
+    const std::vector<float> v = w.to(DType::f32).contiguous().to_vector<float>();
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  const Shape& s = layers.front().shape();
+  return Tensor::from_vector(all, {static_cast<int64_t>(layers.size()), s[0], s[1], s[2]});
+}
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n\f\v") == std::string::npos; }
 
 /// Teacher forcing: the reference through the model's forward, its log-probability summed over its tokens and EOS.
-Explained score_reference(train::ModelBundle& bundle, const std::string& input, const std::string& reference) {
+Explained score_reference(train::ModelBundle& bundle, const std::string& input, const std::string& reference,
+                          const Selection& sel) {
   NoGradGuard no_grad;
   bundle.model->module().eval();
   data::EncodedExample ex{bundle.encode_source(input), bundle.encode_target(reference)};
   ATTEND_CHECK(!ex.tgt.empty(), "explain: --reference '{}' has no target tokens", reference);
   const data::Batch batch = data::make_batch({ex}, {0});
-  const train::ModelOutput out = bundle.model->forward(batch);
+  const train::ModelOutput out = bundle.model->forward(batch, sel.capture);
   const Tensor log_probs = log_softmax(out.logits.value().to(DType::f32), -1).contiguous();  // [1, Tt, V]
   const int64_t Tt = log_probs.shape()[1], V = log_probs.shape()[2];
   const std::vector<int64_t> gold = batch.tgt_out.contiguous().to_vector<int64_t>();
@@ -64,17 +84,22 @@ Explained score_reference(train::ModelBundle& bundle, const std::string& input, 
   ids.push_back(data::kEosId);
   e.text = reference;
   e.target_pieces = bundle.target_pieces(ids);
-  e.attention = out.attention.value().select(0, 0).to(DType::f32).contiguous();  // [Tt, Ts]
+  for (const Tensor& w : out.captured.of(sel.selector.kind)) e.captured.push_back(w.select(0, 0));  // [h, Tq, Tk]
   return e;
 }
 
-std::vector<Explained> decode(train::ModelBundle& bundle, const std::string& input, const ExplainArgs& a) {
+std::vector<Explained> decode(train::ModelBundle& bundle, const std::string& input, const ExplainArgs& a,
+                              const Selection& sel) {
   decode::SearchOptions options;
   options.beam_size = a.beam;
   options.nbest = a.nbest;
+  options.keep_attention = false;
+  options.capture = sel.capture;
   std::vector<train::Translations> t = train::translate(bundle, {input}, options);
   std::vector<Explained> out;
-  for (const auto& h : t.front().hypotheses) out.push_back({h.text, h.target_pieces, h.attention, h.score});
+  for (const auto& h : t.front().hypotheses) {
+    out.push_back({h.text, h.target_pieces, h.captured.of(sel.selector.kind), h.score});
+  }
   ATTEND_CHECK(!out.empty(), "explain: the model produced no translation of '{}'", input);
   return out;
 }
@@ -113,29 +138,20 @@ int run_explain(const ExplainArgs& a) {
   train::ModelBundle bundle = train::load_bundle(a.checkpoint);
   const bool rnn = bundle.config.model.type == "rnn-attention";
   const std::string kind = a.kind == "auto" ? (rnn ? "rnn" : "cross") : a.kind;
-  const explain::AttentionSelector selector = explain::parse_selector(kind, a.layer, a.head, a.reduce);
-  const int64_t heads = rnn ? 1 : bundle.config.model.heads;
-  if (rnn) {
-    explain::check_kind(selector.kind, {explain::AttentionKind::rnn}, "rnn-attention");
-  } else {
-    // What a Transformer gives today is its last decoder layer's cross-attention averaged over the heads.
-    ATTEND_CHECK(selector.kind == explain::AttentionKind::cross,
-                 "--kind {} not available: this transformer exposes its cross-attention only (kind cross); capture "
-                 "of encoder and decoder self-attention is not implemented yet",
-                 explain::attention_kind_name(selector.kind));
-    explain::selected_layers(selector, bundle.config.model.decoder_layers);
-    explain::selected_heads(selector, heads);
-    ATTEND_CHECK(selector.layer.which == explain::LayerChoice::Which::last && selector.head.all &&
-                     selector.reduce == explain::HeadReduction::mean,
-                 "explain: this transformer gives only its last decoder layer's cross-attention averaged over its {} "
-                 "heads (--layer last --head all --reduce mean); per-layer and per-head capture is not "
-                 "implemented yet",
-                 heads);
-  }
+  Selection sel{.selector = explain::parse_selector(kind, a.layer, a.head, a.reduce)};
+  using explain::AttentionKind;
+  explain::check_kind(sel.selector.kind,
+                      rnn ? std::vector<AttentionKind>{AttentionKind::rnn}
+                          : std::vector<AttentionKind>{AttentionKind::encoder_self, AttentionKind::decoder_self,
+                                                       AttentionKind::cross},
+                      rnn ? "rnn-attention" : "transformer");
+  sel.layers = bundle.model->attention_layers(sel.selector.kind);
+  sel.heads = bundle.model->attention_heads();
+  sel.capture = explain::capture_request(sel.selector, sel.layers, sel.heads);
   ATTEND_CHECK(a.reference.empty() || a.nbest == 1, "explain: --reference scores one output: drop --nbest");
   std::vector<Explained> outputs;
-  if (!a.reference.empty()) outputs.push_back(score_reference(bundle, a.input, a.reference));
-  else outputs = decode(bundle, a.input, a);
+  if (!a.reference.empty()) outputs.push_back(score_reference(bundle, a.input, a.reference, sel));
+  else outputs = decode(bundle, a.input, a, sel);
   const std::vector<std::string> source = bundle.source_pieces(a.input);
 
   std::vector<explain::Heatmap> panels;
@@ -143,9 +159,16 @@ int run_explain(const ExplainArgs& a) {
   std::vector<std::string> which;        // the selection part of each panel's title
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Explained& e = outputs[i];
-    const Tensor w = e.attention.reshape({1, 1, e.attention.shape()[0], e.attention.shape()[1]});  // [1, 1, T, S]
-    for (explain::Heatmap& m : explain::select_heatmaps(w, selector, e.target_pieces, source)) {
-      if (!rnn) m.title = "cross, last layer, mean of heads";
+    // Rows: the query positions; columns: the keys (encoder-self: the source; decoder-self: the tokens fed in).
+    const bool encoder = sel.selector.kind == AttentionKind::encoder_self;
+    const std::vector<std::string>& rows = encoder ? source : e.target_pieces;
+    std::vector<std::string> columns = source;
+    if (sel.selector.kind == AttentionKind::decoder_self) {
+      columns = {"<s>"};
+      columns.insert(columns.end(), e.target_pieces.begin(), e.target_pieces.end() - 1);
+    }
+    const Tensor kept = stacked(e.captured);  // [L', h, T, K]
+    for (explain::Heatmap& m : explain::captured_heatmaps(kept, sel.selector, sel.layers, sel.heads, rows, columns)) {
       which.push_back(m.title);
       m.title = fmt::format("{}{}  ->  {}  ({})", outputs.size() > 1 ? fmt::format("#{} ", i + 1) : "", a.input,
                             e.text, m.title);

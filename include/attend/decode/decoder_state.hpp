@@ -6,6 +6,10 @@
 // (repeats allowed): beam search expands each source to K rows and follows the surviving hypotheses.
 // Shapes: src i64 [B, Ts], src_lengths i64 [B] (undefined: all Ts); with N rows in the state, prev_tokens i64 [N]
 // -> log_probs f32 [N, V], attention f32 [N, Ts]. Decoding runs without gradients (callers hold a NoGradGuard).
+// Capture (interpretability, nn/attention/capture.hpp): start_capturing() starts a state that also returns, at every
+// step, the selected layers and heads of the new token's attention (StepOutput::captured: decoder_self [N, h, T]
+// with T the tokens fed so far, cross and rnn [N, h, Ts]) and, once, the encoder's self-attention of the B sources
+// (encoder_attention(): [B, h, Ts, Ts] per layer). Without a capture nothing more is computed.
 //
 // Usage:
 //   auto model = decoding_model(seq2seq);                   // or decoding_model(transformer)
@@ -15,7 +19,9 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
+#include "attend/nn/attention/capture.hpp"
 #include "attend/tensor/tensor.hpp"
 
 namespace attend::decode {
@@ -23,6 +29,7 @@ namespace attend::decode {
 struct StepOutput {
   Tensor log_probs;  ///< f32 [N, V]
   Tensor attention;  ///< f32 [N, Ts]
+  nn::CapturedAttention captured = {};  ///< the state's capture: per selected layer decoder_self, cross, rnn
 };
 
 class DecoderState {
@@ -34,6 +41,9 @@ class DecoderState {
   virtual void reorder(const Tensor& index) = 0;
   /// Rows currently held (N).
   virtual int64_t rows() const = 0;
+  /// Encoder self-attention captured by start_capturing(), [B, h, Ts, Ts] per selected layer (B: start()'s rows,
+  /// never reordered); empty by default.
+  virtual std::vector<Tensor> encoder_attention() const { return {}; }
 };
 
 class DecodingModel {
@@ -41,6 +51,11 @@ class DecodingModel {
   virtual ~DecodingModel() = default;
   /// Encodes src i64 [B, Ts] with src_lengths i64 [B] (or undefined) -> a state with B rows.
   virtual std::unique_ptr<DecoderState> start(const Tensor& src, const Tensor& src_lengths) = 0;
+  /// start() with a capture request (see the file comment). The default: start() for an empty request, else an
+  /// error saying the model captures nothing. Throws naming the limits when the request asks for a kind, layer or
+  /// head the model does not have.
+  virtual std::unique_ptr<DecoderState> start_capturing(const Tensor& src, const Tensor& src_lengths,
+                                                        const nn::AttentionCapture& capture);
   /// Target vocabulary size V.
   virtual int64_t vocab_size() const = 0;
 };

@@ -8,6 +8,8 @@
 // restored when the call returns. Outputs: log_probs f32 [N, V] (log-softmax of the logits), attention f32 [N, Ts]
 // (Seq2Seq: the decoder's α_t; Transformer: the last decoder layer's cross-attention averaged over heads); padded
 // source positions get weight 0.
+// start_capturing: Transformer::start with the capture (encoder_self kept by the state, decoder_self and cross
+// returned by every step as [N, h, T] and [N, h, Ts]); Seq2Seq: kind rnn only, 1 layer, 1 head ([N, 1, Ts], α_t).
 // An adapter holds a reference to the model, and a state a reference to both: the model must outlive them.
 //
 // Usage:

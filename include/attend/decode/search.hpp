@@ -28,7 +28,8 @@
 // by max_length when > 0.
 //
 // Shapes: src i64 [B, Ts], src_lengths i64 [B] (undefined: all Ts) -> B lists of hypotheses, each with tokens [T or
-// T-1] and attention f32 [T, Ts_i].
+// T-1] and attention f32 [T, Ts_i]. With options.capture, each hypothesis also keeps the selected layers and heads
+// of its attention (Hypothesis::captured), row by row as it was decoded, so beam reordering never mixes them up.
 //
 // Usage:
 //   auto model = decode::decoding_model(seq2seq);                           // model_adapters.hpp
@@ -64,6 +65,7 @@ struct SearchOptions {
   double alpha = 0.6;             ///< GNMT: ((5 + |y|) / 6)^α  (α ≥ 0)
   double coverage_penalty = 0.0;  ///< GNMT β ≥ 0: β·Σ_i log(min(Σ_t α_t,i, 1)) over source positions
   bool keep_attention = true;     ///< false: Hypothesis::attention stays undefined
+  nn::AttentionCapture capture = {};  ///< which attention weights each hypothesis keeps (empty: none)
 };
 
 struct Hypothesis {
@@ -72,6 +74,9 @@ struct Hypothesis {
   double score = 0;             ///< log_prob with the penalties applied (what ranks hypotheses)
   bool finished = false;        ///< ended with EOS (false: hit the length limit)
   Tensor attention;             ///< f32 [T, Ts_i]: one row per produced token incl. EOS, the true source length only
+  /// options.capture's weights per selected layer: decoder_self [h, T, T] (zero above the diagonal; column j is the
+  /// token fed at step j, BOS first), cross and rnn [h, T, Ts_i], encoder_self [h, Ts_i, Ts_i] (its source's).
+  nn::CapturedAttention captured = {};
 };
 
 /// lp(length) of the file comment (1 for none). Throws when length < 1.

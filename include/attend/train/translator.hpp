@@ -21,6 +21,7 @@ struct TranslatedHypothesis {
   double score = 0;
   double log_prob = 0;
   Tensor attention;  ///< f32 [target_pieces.size(), source_pieces.size()]
+  nn::CapturedAttention captured;  ///< options.capture's weights (decode::Hypothesis::captured)
 };
 
 struct Translations {

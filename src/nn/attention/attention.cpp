@@ -68,6 +68,10 @@ AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const V
                "shape {}", op, Hkv, H, shape_str(qs), shape_str(ks));
   ATTEND_CHECK(options.dropout >= 0.0 && options.dropout < 1.0, "{}: dropout must be in [0, 1), got {}", op,
                options.dropout);
+  const int64_t hb = options.weights_head_begin, he = options.weights_head_end < 0 ? H : options.weights_head_end;
+  ATTEND_CHECK(!options.need_weights || (0 <= hb && hb < he && he <= H),
+               "{}: the weights' heads [{}, {}) must be a non-empty range inside [0, H = {}); q shape {}", op, hb, he,
+               H, shape_str(qs));
   const double scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(D)));
   if (auto fused = detail::flash_path(q, k, v, mask, options, scale)) return *fused;  // the fused twin (f32)
   const int64_t G = H / Hkv;
@@ -83,7 +87,9 @@ AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const V
     w = dropout(w, options.dropout, true, *options.rng);
   }
   const Var ctx = matmul(reshape(w, {B, Hkv, G * Tq, Tk}), v);                     // [B, Hkv, G·Tq, Dv]
-  return {reshape(ctx, {B, H, Tq, vs[3]}), options.need_weights ? weights : Var()};  // [B, H, Tq, Dv]
+  Var kept;
+  if (options.need_weights) kept = hb == 0 && he == H ? weights : narrow(weights, 1, hb, he - hb);  // [B, h, Tq, Tk]
+  return {reshape(ctx, {B, H, Tq, vs[3]}), kept};                                                  // [B, H, Tq, Dv]
 }
 
 }  // namespace attend::nn

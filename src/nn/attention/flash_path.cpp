@@ -85,14 +85,17 @@ std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var&
   const Shape scores = {q.size(0), q.size(1), q.size(2), k.size(2)};  // [B, H, Tq, Tk]
   const FlashAttentionMask m = translate(mask, scores);
   FlashAttentionResult r = flash_attention(q, k, v, m, scale);
-  Var weights;  // [B, H, Tq, Tk]
+  Var weights;  // [B, h, Tq, Tk]: heads [hb, he)
+  const int64_t hb = options.weights_head_begin;
+  const int64_t he = options.weights_head_end < 0 ? q.size(1) : options.weights_head_end;
   if (options.need_weights && grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
     // weights a gradient may flow through: the composite's softmax (its context is discarded; ours is the same)
     ScaledDotProductOptions composite = options;
     composite.implementation = AttentionImpl::composite;
     weights = scaled_dot_product_attention(q, k, v, mask, composite).weights;
   } else if (options.need_weights) {
-    weights = Var(flash_attention_weights(q, k, m, scale, r.lse));  // recomputed from the saved lse, no gradient
+    Tensor w = flash_attention_weights(q, k, m, scale, r.lse, hb, he);  // recomputed from the saved lse, no gradient
+    weights = Var(hb == 0 && he == q.size(1) ? w : w.narrow(1, hb, he - hb).contiguous());  // [B, h, Tq, Tk]
   }
   return AttentionOutput{r.context, weights};
 }

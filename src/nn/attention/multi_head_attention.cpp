@@ -169,13 +169,18 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Var& query, const Var
   }
   const AttentionMask m = appended > 0 ? mask.with_kept_keys_appended(appended) : mask;
 
+  const HeadRange heads = call.heads.empty() ? HeadRange{0, H} : call.heads;
+  ATTEND_CHECK(heads.begin >= 0 && heads.end <= H, "{}: weights of heads [{}, {}) asked for, but there are {} heads "
+               "[0, {}); query shape {}", kOp, heads.begin, heads.end, H, H, shape_of(query));
   AttentionOutput attn;
   try {
     attn = scaled_dot_product_attention(q, k, v, m,
                                         {.scale = std::nullopt,
                                          .dropout = o.dropout,
                                          .training = is_training(), .rng = &rng_,
-                                         .need_weights = call.need_weights});
+                                         .need_weights = call.need_weights,
+                                         .weights_head_begin = heads.begin,
+                                         .weights_head_end = heads.end});
   } catch (const Error& e) {
     throw Error(fmt::format("{}: the mask does not fit the scores [B, H, Tq, Tk] = [{}, {}, {}, {}] ({} appended "
                             "keys); query shape {}, key shape {}: {}",
@@ -185,7 +190,7 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Var& query, const Var
   Var out = out_proj_->forward(ctx);                                   // [B, Tq, E]
   if (!o.batch_first) out = transpose(out, 0, 1);                      // [Tq, B, E]
   Var weights;
-  if (call.need_weights) weights = call.average_weights ? mean(attn.weights, {1}) : attn.weights;  // [B, Tq, Tk]
+  if (call.need_weights) weights = call.average_weights ? mean(attn.weights, {1}) : attn.weights;  // [B, (h,) Tq, Tk]
   return {out, weights};
 }
 

@@ -44,13 +44,26 @@ TransformerDecoderOutput TransformerDecoder::forward(const Var& tgt, const Var& 
                                                      const AttentionMask& tgt_mask,
                                                      const AttentionMask& memory_mask,
                                                      const TransformerDecoderCall& call) {
+  return run(tgt, memory, tgt_mask, memory_mask, call, nullptr);
+}
+
+TransformerDecoderOutput TransformerDecoder::run(const Var& tgt, const Var& memory, const AttentionMask& tgt_mask,
+                                                 const AttentionMask& memory_mask, const TransformerDecoderCall& call,
+                                                 TransformerDecoderCache* cache) {
   TransformerDecoderOutput out;
   Var x = tgt;
-  for (const auto& layer : layers_) {
-    auto y = layer->forward(x, memory, tgt_mask, memory_mask,
-                            {.need_weights = call.need_weights, .average_weights = call.average_weights});
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const auto layer = static_cast<int64_t>(l);
+    auto y = layers_[l]->forward(x, memory, tgt_mask, memory_mask,
+                                 {.need_weights = call.need_weights,
+                                  .average_weights = call.average_weights,
+                                  .cache = cache ? &cache->layers[l] : nullptr,
+                                  .self_capture = call.self_capture.of_layer(layer),
+                                  .cross_capture = call.cross_capture.of_layer(layer)});
     x = y.output;
     if (call.need_weights) out.cross_weights.push_back(y.cross_weights);
+    if (y.self_captured.defined()) out.self_captured.push_back(y.self_captured);
+    if (y.cross_captured.defined()) out.cross_captured.push_back(y.cross_captured);
   }
   out.output = norm_ ? norm_->forward(x) : x;
   return out;
@@ -70,18 +83,7 @@ TransformerDecoderOutput TransformerDecoder::step(const Var& tgt, const Var& mem
                tgt.defined() ? shape_str(tgt.shape()) : std::string("undefined"));
   // The new queries sit at positions P .. P + Tn − 1 and see every cached key and the new ones up to themselves.
   const AttentionMask causal = AttentionMask::causal(cache.length());
-  TransformerDecoderOutput out;
-  Var x = tgt;
-  for (size_t l = 0; l < n; ++l) {
-    auto y = layers_[l]->forward(x, memory, causal, memory_mask,
-                                 {.need_weights = call.need_weights,
-                                  .average_weights = call.average_weights,
-                                  .cache = &cache.layers[l]});
-    x = y.output;
-    if (call.need_weights) out.cross_weights.push_back(y.cross_weights);
-  }
-  out.output = norm_ ? norm_->forward(x) : x;
-  return out;
+  return run(tgt, memory, causal, memory_mask, call, &cache);
 }
 
 }  // namespace attend::nn

@@ -3,6 +3,7 @@
 #include "attend/nn/transformer/decoder_layer.hpp"
 
 #include "attend/ops/elementwise.hpp"
+#include "layer_weights.hpp"
 
 namespace attend::nn {
 
@@ -72,19 +73,24 @@ TransformerDecoderLayerOutput TransformerDecoderLayer::forward(const Var& tgt, c
   TransformerDecoderLayerOutput out;
   // Self-attention block: dropout1(self_attn(x, x, x, tgt_mask)); the cache supplies the earlier steps.
   auto sa_block = [&](const Var& x) {
-    MultiHeadAttentionCall c;
+    MultiHeadAttentionCall c = detail::weights_call(false, false, call.self_capture);
     c.cache = cache ? &cache->self_attn : nullptr;
-    return dropout1_->forward(self_attn_->forward(x, x, x, tgt_mask, c).output);
+    auto attended = self_attn_->forward(x, x, x, tgt_mask, c);
+    out.self_captured = detail::split_weights(attended.weights, false, false, call.self_capture).captured;
+    return dropout1_->forward(attended.output);
   };
   // Cross-attention block: dropout2(multihead_attn(x, mem, mem, memory_mask)); the memory's keys are static.
   auto mha_block = [&](const Var& x) {
-    MultiHeadAttentionCall c{.need_weights = call.need_weights, .average_weights = call.average_weights};
+    MultiHeadAttentionCall c = detail::weights_call(call.need_weights, call.average_weights, call.cross_capture);
     if (cache) {
       c.cache = &cache->cross_attn;
       c.static_kv = true;
     }
     auto attended = multihead_attn_->forward(x, memory, memory, memory_mask, c);
-    out.cross_weights = attended.weights;
+    auto [weights, captured] =
+        detail::split_weights(attended.weights, call.need_weights, call.average_weights, call.cross_capture);
+    out.cross_weights = weights;
+    out.cross_captured = captured;
     return dropout2_->forward(attended.output);
   };
   // Feed-forward block: dropout3(linear2(dropout(act(linear1(x))))).

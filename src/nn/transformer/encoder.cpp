@@ -28,4 +28,18 @@ Var TransformerEncoder::forward(const Var& src, const AttentionMask& mask) {
   return norm_ ? norm_->forward(x) : x;
 }
 
+TransformerEncoderOutput TransformerEncoder::forward(const Var& src, const AttentionMask& mask,
+                                                     const LayerHeads& capture) {
+  TransformerEncoderOutput out;
+  Var x = src;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const HeadRange heads = capture.of_layer(static_cast<int64_t>(l));
+    auto y = layers_[l]->forward(x, mask, TransformerWeightsCall{.capture = heads});
+    x = y.output;
+    if (!heads.empty()) out.captured.push_back(y.captured);  // [B, h, T, T]
+  }
+  out.output = norm_ ? norm_->forward(x) : x;
+  return out;
+}
+
 }  // namespace attend::nn

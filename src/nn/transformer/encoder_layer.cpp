@@ -2,6 +2,7 @@
 #include "attend/nn/transformer/encoder_layer.hpp"
 
 #include "attend/ops/elementwise.hpp"
+#include "layer_weights.hpp"
 
 namespace attend::nn {
 
@@ -86,8 +87,11 @@ TransformerEncoderLayerOutput TransformerEncoderLayer::forward(const Var& src, c
   // Self-attention block: dropout1(self_attn(x, x, x)).
   auto sa_block = [&](const Var& x) {
     auto attended = self_attn_->forward(x, x, x, mask,
-                                        {.need_weights = call.need_weights, .average_weights = call.average_weights});
-    out.weights = attended.weights;
+                                        detail::weights_call(call.need_weights, call.average_weights, call.capture));
+    auto [weights, captured] =
+        detail::split_weights(attended.weights, call.need_weights, call.average_weights, call.capture);
+    out.weights = weights;
+    out.captured = captured;
     return dropout1_->forward(attended.output);
   };
   // Feed-forward block: dropout2(linear2(dropout(act(linear1(x))))).

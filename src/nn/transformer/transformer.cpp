@@ -128,33 +128,62 @@ Var Transformer::project(const Var& h) const {
   return generator_ ? generator_->forward(h) : linear(h, tgt_embed_->weight());
 }
 
-Var Transformer::encode(const Tensor& src, const Tensor& src_lengths) {
+void Transformer::check_capture(const AttentionCapture& capture) const {
+  const auto& o = options_;
+  capture.check("Transformer", CaptureKind::encoder_self, o.num_encoder_layers, o.nhead);
+  capture.check("Transformer", CaptureKind::decoder_self, o.num_decoder_layers, o.nhead);
+  capture.check("Transformer", CaptureKind::cross, o.num_decoder_layers, o.nhead);
+  capture.check("Transformer", CaptureKind::rnn, 0, 0);
+}
+
+TransformerEncoderOutput Transformer::encode_keeping(const Tensor& src, const Tensor& src_lengths,
+                                                     const LayerHeads& capture) {
   check_ids("src", src);
   ATTEND_CHECK(!src_lengths.defined() || (src_lengths.dtype() == DType::i64 && src_lengths.dim() == 1 &&
                                           src_lengths.size(0) == src.size(0)),
                "Transformer: src_lengths must be i64 [B] with B = src.shape[0] = {}, got {} of shape {}; src shape {}",
                src.size(0), src_lengths.defined() ? dtype_name(src_lengths.dtype()) : "undefined",
                src_lengths.defined() ? shape_str(src_lengths.shape()) : std::string("[]"), shape_str(src.shape()));
-  return encoder_->forward(embed(*src_embed_, *src_pos_, src, 0), source_mask(src_lengths));  // [B, Ts, C]
+  const Var x = embed(*src_embed_, *src_pos_, src, 0);  // [B, Ts, C]
+  if (capture.empty()) return {encoder_->forward(x, source_mask(src_lengths)), {}};
+  return encoder_->forward(x, source_mask(src_lengths), capture);  // [B, Ts, C]
 }
 
-TransformerOutput Transformer::forward(const Tensor& src, const Tensor& src_lengths, const Tensor& tgt_in) {
+Var Transformer::encode(const Tensor& src, const Tensor& src_lengths) {
+  return encode_keeping(src, src_lengths, {}).output;  // [B, Ts, C]
+}
+
+TransformerOutput Transformer::forward(const Tensor& src, const Tensor& src_lengths, const Tensor& tgt_in,
+                                       const AttentionCapture& capture) {
   check_ids("tgt_in", tgt_in);
   check_ids("src", src);
   ATTEND_CHECK(src.size(0) == tgt_in.size(0),
                "Transformer: src and tgt_in must have the same batch size (got {} and {}); src shape {}, tgt_in "
                "shape {}",
                src.size(0), tgt_in.size(0), shape_str(src.shape()), shape_str(tgt_in.shape()));
-  const Var memory = encode(src, src_lengths);
-  auto decoded = decoder_->forward(embed(*tgt_embed_, *tgt_pos_, tgt_in, 0), memory, AttentionMask::causal(),
-                                   source_mask(src_lengths), {.need_weights = true});
-  return {.logits = project(decoded.output), .attention = decoded.cross_weights.back()};  // [B, Tt, V], [B, Tt, Ts]
+  check_capture(capture);
+  TransformerEncoderOutput encoded = encode_keeping(src, src_lengths, capture.encoder_self);
+  auto decoded = decoder_->forward(embed(*tgt_embed_, *tgt_pos_, tgt_in, 0), encoded.output, AttentionMask::causal(),
+                                   source_mask(src_lengths),
+                                   {.need_weights = true,
+                                    .self_capture = capture.decoder_self,
+                                    .cross_capture = capture.cross});
+  TransformerOutput out{.logits = project(decoded.output), .attention = decoded.cross_weights.back()};
+  out.captured.encoder_self = std::move(encoded.captured);    // [B, h, Ts, Ts] per layer
+  out.captured.decoder_self = std::move(decoded.self_captured);  // [B, h, Tt, Tt]
+  out.captured.cross = std::move(decoded.cross_captured);        // [B, h, Tt, Ts]
+  return out;  // logits [B, Tt, V], attention [B, Tt, Ts]
 }
 
-TransformerState Transformer::start(const Tensor& src, const Tensor& src_lengths) {
+TransformerState Transformer::start(const Tensor& src, const Tensor& src_lengths, const AttentionCapture& capture) {
+  check_capture(capture);
   TransformerState state;
-  state.memory = encode(src, src_lengths);
+  TransformerEncoderOutput encoded = encode_keeping(src, src_lengths, capture.encoder_self);
+  state.memory = encoded.output;
   state.src_lengths = src_lengths;
+  state.capture.decoder_self = capture.decoder_self;
+  state.capture.cross = capture.cross;
+  state.encoder_captured = std::move(encoded.captured);
   return state;
 }
 
@@ -168,9 +197,16 @@ TransformerStepOutput Transformer::step(TransformerState& state, const Tensor& p
                prev_tokens.defined() ? shape_str(prev_tokens.shape()) : std::string("[]"));
   const Tensor ids = prev_tokens.reshape({batch, 1});  // [B, 1]
   const Var x = embed(*tgt_embed_, *tgt_pos_, ids, state.length());
-  auto decoded = decoder_->step(x, state.memory, source_mask(state.src_lengths), state.cache, {.need_weights = true});
+  auto decoded = decoder_->step(x, state.memory, source_mask(state.src_lengths), state.cache,
+                                {.need_weights = true,
+                                 .self_capture = state.capture.decoder_self,
+                                 .cross_capture = state.capture.cross});
   const Var logits = select(project(decoded.output), 1, 0);  // [B, V]
-  return {.log_probs = log_softmax(logits, -1), .attention = select(decoded.cross_weights.back(), 1, 0)};  // [B, Ts]
+  TransformerStepOutput out{.log_probs = log_softmax(logits, -1),
+                            .attention = select(decoded.cross_weights.back(), 1, 0)};  // [B, Ts]
+  out.captured.decoder_self = std::move(decoded.self_captured);  // [B, h, 1, T]
+  out.captured.cross = std::move(decoded.cross_captured);        // [B, h, 1, Ts]
+  return out;
 }
 
 }  // namespace attend::nn

@@ -88,19 +88,62 @@ expect 1 "give the source text with --input" -- "$attend" explain $ckpt
 expect 1 "link 2 '1-x' is malformed" -- "$attend" explain $ckpt --input "$input" --format pharaoh --gold "0-0 1-x"
 expect 1 "unknown --example 'nope' \(available: seed\)" -- "$attend" explain --example nope
 expect 2 "no_such.safetensors" -- "$attend" explain no_such.safetensors --input "$input"
-# --- a tiny Transformer: its last decoder layer's cross-attention, averaged over heads --------------------------------
+# --- a tiny Transformer: every kind, layer, head and reduction, decoded and teacher-forced ------------------------
 "$attend" train --config "$src/examples/configs/transformer.yaml" --data.train train.tsv --data.valid dev.tsv \
   --model.d_model 16 --model.heads 2 --model.ffn 32 --model.encoder_layers 2 --model.decoder_layers 3 \
   --data.max_batch_size 32 --train.threads 1 --train.steps 4 --train.valid_every 4 --train.out tf > tf.log 2>&1 ||
   fail "transformer training failed: $(tail -3 tf.log)"
-tf=$("$attend" explain tf/best.safetensors --input "$input" --format json) || fail "transformer json failed"
+tfc=tf/best.safetensors
+tf=$("$attend" explain $tfc --input "$input" --format json) || fail "transformer json failed"
 grep -q '"kind":"cross"' <<<"$tf" || fail "transformer json lacks kind cross"
-expect 1 "layer 7 out of range: the model has 3 layers \(0\.\.2, or last\)" -- "$attend" explain tf/best.safetensors \
+grep -q 'cross, layer 2, mean of heads 0..1' <<<"$tf" || fail "transformer default is not the last layer's mean"
+# rows_of JSON_LINE: the number of weight rows; cols_of: the entries of the first row.
+rows_of() { grep -o '"weights":\[.*\]' <<<"$1" | grep -o '\],\[' | wc -l | awk '{print $1 + 1}'; }
+cols_of() { grep -o '"weights":\[\[[^]]*\]' <<<"$1" | grep -o ',' | wc -l | awk '{print $1 + 1}'; }
+for mode in decode reference; do
+  extra=()
+  [[ $mode == reference ]] && extra=(--reference "2026-11-24")
+  for kind in encoder-self decoder-self cross; do
+    # one panel per (layer, head): 2 encoder or 3 decoder layers of 2 heads
+    lines=$("$attend" explain $tfc --input "$input" "${extra[@]}" --kind $kind --layer all --head all --reduce none \
+      --format json) || fail "$mode $kind json failed"
+    want=6; [[ $kind == encoder-self ]] && want=4
+    [[ $(wc -l <<<"$lines") == "$want" ]] || fail "$mode $kind: $(wc -l <<<"$lines") panels, expected $want"
+    first=$(head -1 <<<"$lines")
+    grep -q "\"mode\":\"$mode\"" <<<"$first" || fail "$mode $kind: json lacks the mode"
+    grep -q "\"kind\":\"$kind\"" <<<"$first" || fail "$mode $kind: json lacks the kind"
+    grep -q "$kind, layer 0, head 0" <<<"$first" || fail "$mode $kind: first panel is not layer 0, head 0"
+    R=$(rows_of "$first") C=$(cols_of "$first")
+    T=$(count_items "$first" target) S=$(count_items "$first" source)
+    case $kind in
+      encoder-self) [[ $R == "$S" && $C == "$S" ]] || fail "$mode encoder-self: [$R, $C] weights, expected [$S, $S]" ;;
+      decoder-self) [[ $R == "$T" && $C == "$T" ]] || fail "$mode decoder-self: [$R, $C] weights, expected [$T, $T]"
+                    grep -Eq '"weights":\[\[(1\.0|0\.99999[0-9]*),0\.0' <<<"$first" ||
+                      fail "$mode decoder-self: row 0 is not [1, 0, ...]" ;;
+      cross) [[ $R == "$T" && $C == "$S" ]] || fail "$mode cross: [$R, $C] weights, expected [$T, $S]" ;;
+    esac
+    for format in txt svg html pharaoh; do
+      "$attend" explain $tfc --input "$input" "${extra[@]}" --kind $kind --layer 1 --head 1 --format $format \
+        --out "tf-$mode-$kind.$format" 2>/dev/null || fail "$mode $kind --format $format failed"
+    done
+    for format in png npy; do
+      "$attend" explain $tfc --input "$input" "${extra[@]}" --kind $kind --layer last --head 0..1 --reduce max \
+        --format $format --out "tf-$mode-$kind.$format" 2>/dev/null || fail "$mode $kind --format $format failed"
+    done
+    grep -aq "'shape': (1, " "tf-$mode-$kind.npy" || fail "$mode $kind: npy is not one panel"
+  done
+done
+nb=$("$attend" explain $tfc --input "$input" --kind decoder-self --layer 0 --head 1 --beam 3 --nbest 2 --format json) ||
+  fail "transformer nbest decoder-self failed"
+[[ $(wc -l <<<"$nb") == 2 ]] || fail "transformer --nbest 2: $(wc -l <<<"$nb") lines"
+expect 1 "layer 7 out of range: the model has 3 layers \(0\.\.2, or last\)" -- "$attend" explain $tfc \
   --input "$input" --layer 7
-expect 1 "head 5 out of range: the attention has 2 heads \(0\.\.1, or all\)" -- "$attend" explain tf/best.safetensors \
-  --input "$input" --head 5
-expect 1 "--kind encoder-self not available: this transformer exposes its cross-attention only" -- \
-  "$attend" explain tf/best.safetensors --input "$input" --kind encoder-self
+expect 1 "layer 2 out of range: the model has 2 layers \(0\.\.1, or last\)" -- "$attend" explain $tfc \
+  --input "$input" --kind encoder-self --layer 2
+expect 1 "head 5 out of range: the attention has 2 heads \(0\.\.1, or all\)" -- "$attend" explain $tfc \
+  --input "$input" --kind decoder-self --head 5 --reference "2026-11-24"
+expect 1 "--kind rnn not available: this transformer model has encoder-self, decoder-self, cross" -- \
+  "$attend" explain $tfc --input "$input" --kind rnn
 
 ls | grep -q '\.tmp\.' && fail "a temporary file was left behind: $(ls)"
 

@@ -1,8 +1,11 @@
-// The attention selector: parsing, limits named in errors, shapes, titles and head reductions.
+// The attention selector: parsing, limits named in errors, shapes, titles and head reductions; capture requests.
+#include "attend/explain/selector.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "attend/explain/selector.hpp"
+#include <array>
+
 #include "test_util.hpp"
 
 namespace attend::explain {
@@ -95,6 +98,44 @@ TEST(Selector, WrongShapesAndLabelsAreErrors) {
               HasSubstr("weights must be [L, H, T, S], got shape [2, 2]"));
   EXPECT_THAT(error_of([&] { select_heatmaps(captured(), s, {"x"}, kCols); }),
               HasSubstr("1 row and 2 column labels for weights of shape [2, 3, 2, 2]"));
+}
+
+TEST(Selector, CaptureRequestKeepsOnlyTheSelectionAndDrawsTheSamePanels) {
+  const Tensor full = captured();  // [L=2, H=3, T=2, S=2]
+  for (const auto& [layer, head, reduce] : std::vector<std::array<std::string, 3>>{
+           {"all", "all", "none"}, {"last", "1..2", "mean"}, {"0", "2", "max"}, {"1", "0..1", "none"}}) {
+    const AttentionSelector s = parse_selector("decoder-self", layer, head, reduce);
+    const nn::AttentionCapture c = capture_request(s, 2, 3);
+    EXPECT_TRUE(c.cross.empty() && c.encoder_self.empty() && c.rnn.empty());
+    const std::vector<int64_t> layers = c.decoder_self.layers;
+    // What a model would keep: the selected layers, heads [begin, end).
+    std::vector<float> kept;
+    for (int64_t l : layers) {
+      const Tensor w = full.select(0, l).narrow(0, c.decoder_self.heads.begin, c.decoder_self.heads.size());
+      const auto v = w.contiguous().to_vector<float>();
+      kept.insert(kept.end(), v.begin(), v.end());
+    }
+    const int64_t L = static_cast<int64_t>(layers.size());
+    const Tensor k = Tensor::from_vector(kept, {L, c.decoder_self.heads.size(), 2, 2});
+    const auto want = select_heatmaps(full, s, kRows, kCols);
+    const auto got = captured_heatmaps(k, s, 2, 3, kRows, kCols);
+    ASSERT_EQ(got.size(), want.size()) << layer << " " << head << " " << reduce;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].title, want[i].title);
+      EXPECT_TRUE(attend::testing::all_close(got[i].weights, want[i].weights, 0, 0)) << got[i].title;
+    }
+  }
+  EXPECT_EQ(capture_request(parse_selector("cross", "last", "1..2", "mean"), 6, 4).cross.layers,
+            std::vector<int64_t>({5}));
+  EXPECT_THAT(error_of([] { capture_request(parse_selector("cross", "7", "all", "mean"), 6, 4); }),
+              HasSubstr("layer 7 out of range: the model has 6 layers (0..5, or last)"));
+  EXPECT_THAT(error_of([] { capture_request(parse_selector("cross", "last", "4", "mean"), 6, 4); }),
+              HasSubstr("head 4 out of range: the attention has 4 heads (0..3, or all)"));
+  EXPECT_THAT(error_of([] {
+                captured_heatmaps(Tensor::zeros({1, 3, 2, 2}), parse_selector("cross", "all", "all", "none"), 2, 3,
+                                  kRows, kCols);
+              }),
+              HasSubstr("captured_heatmaps: weights of shape [1, 3, 2, 2] for 2 selected layers of 3 heads"));
 }
 
 }  // namespace

@@ -46,11 +46,17 @@ struct ScaledDotProductOptions {
   bool training = false;
   Rng* rng = nullptr;           ///< required when dropout is applied
   bool need_weights = false;
+  /// With need_weights: the weights of query heads [weights_head_begin, weights_head_end) only, [B, h, Tq, Tk]
+  /// (-1: up to H). The fused op recomputes only those heads.
+  int64_t weights_head_begin = 0;
+  int64_t weights_head_end = -1;
   AttentionImpl implementation = AttentionImpl::automatic;
 };
 
 /// q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] -> context [B, H, Tq, Dv] and, when asked, weights
-/// [B, H, Tq, Tk]. Hkv must divide H (grouped-query attention: query head h reads key/value head h / (H / Hkv)).
+/// [B, H, Tq, Tk] (or [B, h, Tq, Tk] for the heads options.weights_head_begin..end; throws naming the range and H
+/// when it is outside [0, H)). Hkv must divide H (grouped-query attention: query head h reads key/value head
+/// h / (H / Hkv)).
 /// The mask applies to the scores [B, H, Tq, Tk].
 AttentionOutput scaled_dot_product_attention(const Var& q, const Var& k, const Var& v, const AttentionMask& mask,
                                              const ScaledDotProductOptions& options);

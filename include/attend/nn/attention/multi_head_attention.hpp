@@ -44,6 +44,7 @@
 
 #include "attend/core/rng.hpp"
 #include "attend/nn/attention/attention.hpp"
+#include "attend/nn/attention/capture.hpp"
 #include "attend/nn/linear.hpp"
 #include "attend/nn/module.hpp"
 
@@ -81,6 +82,9 @@ struct MultiHeadAttentionCall {
   /// projections of key/value are computed on the first call and reused afterwards (key and value are then not
   /// read and may be undefined). Without `cache` it changes nothing.
   bool static_kv = false;
+  /// With need_weights: the weights of query heads [heads.begin, heads.end) only, [B, h, Tq, Tk] (or their mean);
+  /// the others are not computed (interpretability, capture.hpp). Empty: every head.
+  HeadRange heads = {};
 };
 
 struct MultiHeadAttentionOutput {
@@ -97,7 +101,8 @@ class MultiHeadAttention : public Module {
 
   /// query [B, Tq, E], key [B, Tk, kdim], value [B, Tk, vdim] (time-first when !batch_first); `mask` covers the
   /// scores [B, H, Tq, cache length + Tk] without the appended keys.
-  /// Throws naming the argument and the shapes when widths, batch or lengths disagree, or the mask does not fit.
+  /// Throws naming the argument and the shapes when widths, batch or lengths disagree, or the mask does not fit, and
+  /// naming the range and H when call.heads is outside [0, H).
   MultiHeadAttentionOutput forward(const Var& query, const Var& key, const Var& value,
                                    const AttentionMask& mask = {}, const MultiHeadAttentionCall& call = {});
 

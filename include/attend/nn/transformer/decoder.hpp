@@ -46,11 +46,15 @@ struct TransformerDecoderCache {
 struct TransformerDecoderCall {
   bool need_weights = false;    ///< return every layer's cross-attention weights
   bool average_weights = true;  ///< averaged over heads or per head
+  LayerHeads self_capture = {};      ///< keep these layers' and heads' self-attention weights (checked by the caller)
+  LayerHeads cross_capture = {};     ///< and cross-attention weights
 };
 
 struct TransformerDecoderOutput {
   Var output;                      ///< [B, Tq, C]
   std::vector<Var> cross_weights;  ///< one per layer when need_weights, else empty
+  std::vector<Tensor> self_captured = {};   ///< [B, h, Tq, Tk] per layer of call.self_capture, in its order
+  std::vector<Tensor> cross_captured = {};  ///< [B, h, Tq, Ts] per layer of call.cross_capture
 };
 
 class TransformerDecoder : public Module {
@@ -74,6 +78,11 @@ class TransformerDecoder : public Module {
   const std::shared_ptr<LayerNorm>& norm() const { return norm_; }
 
  private:
+  // The layers in turn (with one cache per layer when `cache`), then the norm.
+  TransformerDecoderOutput run(const Var& tgt, const Var& memory, const AttentionMask& tgt_mask,
+                               const AttentionMask& memory_mask, const TransformerDecoderCall& call,
+                               TransformerDecoderCache* cache);
+
   TransformerDecoderOptions options_;
   std::vector<std::shared_ptr<TransformerDecoderLayer>> layers_;
   std::shared_ptr<LayerNorm> norm_;

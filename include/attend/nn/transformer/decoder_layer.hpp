@@ -46,11 +46,15 @@ struct TransformerDecoderLayerCall {
   bool need_weights = false;    ///< return the cross-attention weights
   bool average_weights = true;  ///< [B, Tq, Tk] averaged over heads, or [B, H, Tq, Tk] per head
   TransformerDecoderLayerCache* cache = nullptr;  ///< incremental decoding (see the file comment)
+  HeadRange self_capture = {};   ///< keep these heads' self-attention weights (interpretability)
+  HeadRange cross_capture = {};  ///< keep these heads' cross-attention weights
 };
 
 struct TransformerDecoderLayerOutput {
-  Var output;         ///< [B, Tq, C]
-  Var cross_weights;  ///< undefined unless need_weights
+  Var output;             ///< [B, Tq, C]
+  Var cross_weights;      ///< undefined unless need_weights
+  Tensor self_captured = {};   ///< [B, h, Tq, Tk] (Tk: cached + new steps), undefined unless self_capture
+  Tensor cross_captured = {};  ///< [B, h, Tq, Ts], undefined unless cross_capture
 };
 
 class TransformerDecoderLayer : public Module {

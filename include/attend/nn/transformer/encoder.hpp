@@ -26,12 +26,20 @@ struct TransformerEncoderOptions {
   bool norm = false;  ///< a final LayerNorm(d_model, layer_norm_eps) named "norm"
 };
 
+struct TransformerEncoderOutput {
+  Var output;                     ///< [B, T, C]
+  std::vector<Tensor> captured = {};  ///< self-attention [B, h, T, T] per layer of the capture request, in its order
+};
+
 class TransformerEncoder : public Module {
  public:
   explicit TransformerEncoder(const TransformerEncoderOptions& options);
 
   /// src [B, T, C] -> [B, T, C]; the mask applies to every layer's self-attention scores.
   Var forward(const Var& src, const AttentionMask& mask = {});
+  /// The same, also keeping the self-attention weights of capture.layers (heads capture.heads); layers are checked
+  /// by the caller (AttentionCapture::check).
+  TransformerEncoderOutput forward(const Var& src, const AttentionMask& mask, const LayerHeads& capture);
 
   const TransformerEncoderOptions& options() const { return options_; }
   int64_t num_layers() const { return static_cast<int64_t>(layers_.size()); }

@@ -60,11 +60,13 @@ void check_transformer_layer_options(const char* op, const TransformerEncoderLay
 struct TransformerWeightsCall {
   bool need_weights = false;
   bool average_weights = true;  ///< [B, Tq, Tk] averaged over heads, or [B, H, Tq, Tk] per head
+  HeadRange capture = {};       ///< also keep these heads' self-attention weights [B, h, T, T], no gradient
 };
 
 struct TransformerEncoderLayerOutput {
-  Var output;   ///< [B, T, C]
-  Var weights;  ///< self-attention weights, undefined unless asked for
+  Var output;       ///< [B, T, C]
+  Var weights;      ///< self-attention weights, undefined unless asked for
+  Tensor captured = {};  ///< [B, h, T, T] of call.capture's heads, undefined unless asked for
 };
 
 class TransformerEncoderLayer : public Module {

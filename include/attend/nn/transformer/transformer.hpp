@@ -14,6 +14,9 @@
 // N(0, 1/C) (so that the √C-scaled embeddings have unit variance) with the pad row zero; the generator as nn.Linear.
 // Shapes: src i64 [B, Ts], src_lengths i64 [B] (undefined: no padding), tgt_in i64 [B, Tt] -> logits [B, Tt, Vt] and
 // attention [B, Tt, Ts] (the last decoder layer's cross-attention, averaged over heads). Batch first.
+// Interpretability: an AttentionCapture (nn/attention/capture.hpp) given to forward() or start() keeps the per-head
+// weights of the selected encoder-self, decoder-self and cross layers (only those are computed); without one nothing
+// more is computed than before.
 // The target side needs no padding mask: with the causal mask a position only sees earlier ones, and padded target
 // positions are ignored by the loss.
 //
@@ -27,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "attend/nn/attention/capture.hpp"
 #include "attend/nn/embedding.hpp"
 #include "attend/nn/transformer/decoder.hpp"
 #include "attend/nn/transformer/encoder.hpp"
@@ -58,6 +62,8 @@ struct TransformerOptions {
 struct TransformerOutput {
   Var logits;     ///< [B, Tt, Vt]
   Var attention;  ///< [B, Tt, Ts], the last decoder layer's cross-attention averaged over heads
+  CapturedAttention captured = {};  ///< what the capture asked for: encoder_self [B, h, Ts, Ts], decoder_self
+                               ///< [B, h, Tt, Tt], cross [B, h, Tt, Ts] per selected layer
 };
 
 /// Decoding state: the encoder memory, the source lengths and the decoder's cache.
@@ -65,6 +71,8 @@ struct TransformerState {
   Var memory;          ///< [B, Ts, C]
   Tensor src_lengths;  ///< i64 [B], or undefined
   TransformerDecoderCache cache;
+  AttentionCapture capture = {};        ///< what step() keeps (decoder_self, cross), set by start()
+  std::vector<Tensor> encoder_captured = {};  ///< encoder-self [B, h, Ts, Ts] per selected layer; not reordered
   /// Number of target tokens consumed so far.
   int64_t length() const { return cache.length(); }
   /// Keeps batch items `index` (i64 [B']) of everything, in that order (beam search reordering).
@@ -74,6 +82,8 @@ struct TransformerState {
 struct TransformerStepOutput {
   Var log_probs;  ///< [B, Vt], log-softmax of the next token's logits
   Var attention;  ///< [B, Ts], the last decoder layer's cross-attention averaged over heads
+  CapturedAttention captured = {};  ///< state.capture's decoder_self [B, h, 1, T] (T: tokens so far) and cross
+                               ///< [B, h, 1, Ts] per selected layer
 };
 
 class Transformer : public Module {
@@ -83,10 +93,14 @@ class Transformer : public Module {
   /// src i64 [B, Ts], src_lengths i64 [B] (or undefined) -> memory [B, Ts, C]. Throws naming the argument and the
   /// shapes when src is not 2-D or src_lengths is not [B].
   Var encode(const Tensor& src, const Tensor& src_lengths = Tensor());
-  /// Teacher-forced forward: see the file comment. Throws naming both shapes when the batch sizes differ.
-  TransformerOutput forward(const Tensor& src, const Tensor& src_lengths, const Tensor& tgt_in);
-  /// Encodes the source and returns an empty decoder state.
-  TransformerState start(const Tensor& src, const Tensor& src_lengths = Tensor());
+  /// Teacher-forced forward: see the file comment; `capture` says which weights to keep as well (capture.hpp).
+  /// Throws naming both shapes when the batch sizes differ, and naming the limits when the capture asks for a
+  /// layer or head the model does not have (or for kind rnn).
+  TransformerOutput forward(const Tensor& src, const Tensor& src_lengths, const Tensor& tgt_in,
+                            const AttentionCapture& capture = {});
+  /// Encodes the source and returns an empty decoder state that keeps what `capture` asks for (encoder_self now,
+  /// decoder_self and cross at every step). Throws as forward() for a bad capture.
+  TransformerState start(const Tensor& src, const Tensor& src_lengths = Tensor(), const AttentionCapture& capture = {});
   /// Feeds the previous tokens prev i64 [B] (the start symbol first) -> log-probabilities of the next token [B, Vt]
   /// and the attention over the source [B, Ts]; equal to forward() on the whole prefix. Appends to state.cache.
   TransformerStepOutput step(TransformerState& state, const Tensor& prev_tokens);
@@ -100,6 +114,8 @@ class Transformer : public Module {
   const Var& generator_weight() const;
 
  private:
+  TransformerEncoderOutput encode_keeping(const Tensor& src, const Tensor& src_lengths, const LayerHeads& capture);
+  void check_capture(const AttentionCapture& capture) const;
   Var embed(const Embedding& table, Module& positions, const Tensor& ids, int64_t offset);  // -> [B, T, C]
   Var project(const Var& h) const;  // [.., C] -> [.., Vt]
 
