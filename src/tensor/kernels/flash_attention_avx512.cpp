@@ -62,8 +62,9 @@ ATTEND_FLASH_AVX512 void forward_tile(const P& p, int64_t b, int64_t h, int64_t 
   float* st = w.st.data();
   float* o = w.o.data();
   const auto scale = static_cast<float>(p.scale);
-  for (int64_t d = 0; d < D; ++d)
-    for (int64_t i = 0; i < kBq; ++i) qt[d * kBq + i] = i < nq ? qh[i * D + d] * scale : 0.0F;
+  if (nq < kBq) std::fill(qt, qt + D * kBq, 0.0F);
+  for (int64_t i = 0; i < nq; ++i)  // rows of q read in order, written as columns of qt [D, 64]
+    for (int64_t d = 0; d < D; ++d) qt[d * kBq + i] = qh[i * D + d] * scale;
   std::fill(o, o + nq * Dv, 0.0F);
   __m512 m[kBq / kLanes], l[kBq / kLanes];
   for (int64_t v = 0; v < nvq; ++v) {
@@ -94,8 +95,9 @@ ATTEND_FLASH_AVX512 void forward_tile(const P& p, int64_t b, int64_t h, int64_t 
       m[v] = mnew;
       _mm512_storeu_ps(w.alpha.data() + v * kLanes, alpha);
     }
-    if (k0 > 0)
-      for (int64_t i = 0; i < nq; ++i) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)]);
+    if (k0 > 0)  // a query whose max did not change has alpha = 1 exactly: skipping it changes no bit
+      for (int64_t i = 0; i < nq; ++i)
+        if (w.alpha[static_cast<size_t>(i)] != 1.0F) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)]);
     gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * Dv, Dv, o, Dv, true);  // o += pᵀ v
   }
   float ms[kBq], ls[kBq];

@@ -1,5 +1,5 @@
 // Private to tensor/kernels: the AVX-512 building blocks of the flash-attention tiles: a register-blocked GEMM on
-// small tiles (4 rows × up to 64 columns of accumulators, any K, masked column tails), the vectorised exp, and the
+// small tiles (6 rows × up to 64 columns of accumulators, any K, masked column tails), the vectorised exp, and the
 // masking of a transposed score tile. Every function that touches a 512-bit vector carries ATTEND_FLASH_AVX512, so
 // builds without -march=native compile (the dispatch only calls them on AVX-512 CPUs).
 #pragma once
@@ -47,27 +47,31 @@ ATTEND_FLASH_AVX512 inline __m512 exp_ps(__m512 d) {
 }
 
 // C[R, 16·NV] (+)= Σ_k A(r, k) B[k, :], A(r, k) = A[r·ars + k·acs] broadcast, B rows of ldb floats; the last vector
-// of each row is limited to the lanes in `last`. The K loop runs in order, so every element's sum has a fixed order.
+// of each row is limited to the lanes in `last`. Per k: NV vector loads of B held in registers (the empty asm keeps
+// GCC from folding them back into every FMA as memory operands, which made the kernel load-bound) and R broadcasts
+// for R·NV FMAs. The K loop runs in order, so every element's sum has a fixed order (the same as any R, NV).
 template <int R, int NV>
 ATTEND_FLASH_AVX512 void micro(int64_t K, const float* A, int64_t ars, int64_t acs, const float* B, int64_t ldb,
                                float* C, int64_t ldc, __mmask16 last, bool accumulate) {
   __m512 c[R][NV];
-  _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
+  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
       c[r][v] = accumulate ? _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), C + r * ldc + kLanes * v)
                            : _mm512_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
     const float* b = B + k * ldb;
     __m512 bv[NV];
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) {
       bv[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), b + kLanes * v);
+      asm("" : "+v"(bv[v]));
+    }
     const float* a = A + k * acs;
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(a[r * ars]);
       _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(av, bv[v], c[r][v]);
     }
   }
-  _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)
+  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
       _mm512_mask_storeu_ps(C + r * ldc + kLanes * v, v == NV - 1 ? last : __mmask16(0xFFFF), c[r][v]);
 }
@@ -75,19 +79,24 @@ ATTEND_FLASH_AVX512 void micro(int64_t K, const float* A, int64_t ars, int64_t a
 using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, __mmask16,
                          bool);
 
-// C[M, N] (+)= A(M, K) · B[K, N] on tiles; see micro for the layouts.
+// Rows per micro-kernel call: R·NV accumulators + NV B vectors + 1 broadcast fit the 32 zmm registers.
+constexpr int64_t kMicroRows = 6;
+
+// C[M, N] (+)= A(M, K) · B[K, N] on tiles; see micro for the layouts. Blocks of 6 rows × up to 64 columns.
 ATTEND_FLASH_AVX512 inline void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t ars, int64_t acs,
                                      const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
-  static const MicroFn table[4][4] = {{micro<1, 1>, micro<1, 2>, micro<1, 3>, micro<1, 4>},
-                                      {micro<2, 1>, micro<2, 2>, micro<2, 3>, micro<2, 4>},
-                                      {micro<3, 1>, micro<3, 2>, micro<3, 3>, micro<3, 4>},
-                                      {micro<4, 1>, micro<4, 2>, micro<4, 3>, micro<4, 4>}};
+  static const MicroFn table[kMicroRows][4] = {{micro<1, 1>, micro<1, 2>, micro<1, 3>, micro<1, 4>},
+                                               {micro<2, 1>, micro<2, 2>, micro<2, 3>, micro<2, 4>},
+                                               {micro<3, 1>, micro<3, 2>, micro<3, 3>, micro<3, 4>},
+                                               {micro<4, 1>, micro<4, 2>, micro<4, 3>, micro<4, 4>},
+                                               {micro<5, 1>, micro<5, 2>, micro<5, 3>, micro<5, 4>},
+                                               {micro<6, 1>, micro<6, 2>, micro<6, 3>, micro<6, 4>}};
   for (int64_t j0 = 0; j0 < N; j0 += 4 * kLanes) {
     const int64_t n = std::min<int64_t>(4 * kLanes, N - j0);
     const int64_t nv = (n + kLanes - 1) / kLanes;
     const __mmask16 last = first_lanes(n - kLanes * (nv - 1));
-    for (int64_t i0 = 0; i0 < M; i0 += 4) {
-      const int64_t r = std::min<int64_t>(4, M - i0);
+    for (int64_t i0 = 0; i0 < M; i0 += kMicroRows) {
+      const int64_t r = std::min<int64_t>(kMicroRows, M - i0);
       table[r - 1][nv - 1](K, A + i0 * ars, ars, acs, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate);
     }
   }

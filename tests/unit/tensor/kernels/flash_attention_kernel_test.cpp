@@ -1,7 +1,7 @@
 // The AVX-512 flash-attention tiles against the naive double-accumulating loops, forward (out, lse) and backward
-// (dq, dk, dv): lengths around the 64-wide tiles, Tq ≠ Tk, head widths that are not multiples of 16, grouped-query
-// heads, key lengths with 0 (fully masked rows), causal with offsets, bias and keep masks; no NaN; 1 vs 2 threads
-// bitwise equal.
+// (dq, dk, dv): lengths around the 64-wide tiles and the GEMM's 6-row blocks, Tq ≠ Tk, head widths that are not
+// multiples of 16, grouped-query heads, key lengths with 0 (fully masked rows), causal with offsets, bias and keep
+// masks; no NaN; 1 vs 2 threads bitwise equal.
 #include "attend/tensor/kernels/flash_attention.hpp"
 
 #include <gtest/gtest.h>
@@ -129,6 +129,13 @@ void check(const Config& c) {
 TEST(FlashAttentionKernel, MatchesNaiveOverLengthsAndWidths) {
   for (int64_t n : {1, 7, 64, 129, 300})
     for (int64_t d : {16, 64, 80, 24}) check({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = d, .dv = d});
+}
+
+// The tiles' GEMM works in blocks of 6 rows (keys or queries) × up to 64 columns: lengths with every remainder
+// modulo 6, within one tile and after full tiles, and column counts not a multiple of 16.
+TEST(FlashAttentionKernel, MatchesNaiveForEveryRowBlockRemainder) {
+  for (int64_t n : {2, 3, 5, 6, 11, 63, 64 + 9, 128 + 10})
+    for (int64_t d : {64, 20}) check({.b = 1, .h = 2, .hkv = 2, .tq = n, .tk = n + 1, .d = d, .dv = d + 16});
 }
 
 TEST(FlashAttentionKernel, MatchesNaiveWithTqNotTkAndGroupedHeads) {
