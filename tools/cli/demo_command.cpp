@@ -30,7 +30,8 @@ constexpr int64_t kAlignmentExamples = 500;  // held-out examples whose attentio
 struct DemoArgs {
   double seconds = 60;
   int64_t steps = 0;
-  int64_t threads = 1;  // measured: this small model trains 2.5x slower on 2 threads (bench/results/2026-12-02-demo.md)
+  int64_t threads = 1;  // 2 threads: 15% faster when the machine is idle, 10x slower when the other core is busy
+                        // (libgomp spin-waits); 1 is the robust default (bench/results/2026-12-02-demo-2.md)
   std::string out = "demo-out";
   std::string metrics_path;
   bool resume = false;
