@@ -8,8 +8,9 @@
 #            mha[:N][:fwd|:fwdbwd] (default 512, fwd; E512 H8 B8; anchor: attention.py --variant mha, i.e.
 #              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd,
 #            lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi] (default fwd, unidirectional; seq 50, batch 32, input 256,
-#              hidden 512; anchor: rnn.py, only the selected configuration timed, see rnn_one.py below; attend:
-#              `attend bench lstm|gru`), e.g. lstm:fwdbwd:bi,
+#              hidden 512; anchors: rnn.py, only the selected configuration timed, see rnn_one.py below, and for fwd
+#              also oneDNN's fused RNN (c/onednn_rnn.cpp, forward_inference, glibc, every T of THREADS; skipped with
+#              a note if libdnnl-dev is missing); attend: `attend bench lstm|gru`), e.g. lstm:fwdbwd:bi,
 #            seq2seq:bahdanau|luong-general|luong-dot (batch 32, lengths 30, vocab 8000, emb 256, hidden 512, Adam;
 #              anchor: seq2seq.py --models bahdanau|luong_general|luong_dot; attend: `attend bench seq2seq`).
 #            The optional parts come in this order; attention and mha anchors run in every TORCH_CFGS configuration,
@@ -64,6 +65,31 @@ mkdir -p "$BUILD" "$(dirname "$OUT")"
 gcc -O2 -fopenmp -mavx512f -mavx512bf16 -mavx512vl -mfma "$ANCHORS/c/peak.c" -o "$BUILD/peak"
 gcc -O2 -I"$OPENBLAS_OMP_INC" "$ANCHORS/c/sgemm_openblas.c" -o "$BUILD/sgemm_openblas" \
   -L"$OPENBLAS_OMP_DIR" -Wl,-rpath,"$OPENBLAS_OMP_DIR" -lopenblas
+
+# onednn_rnn: ../shared/anchors/c/onednn_rnn.cpp times all 8 of its configurations (LSTM/GRU x uni/bi x inference/
+# training, >= 3.5 s each, so ~30 s a run) in one process. The copy built here skips, at the top of its innermost loop,
+# every configuration but $ONEDNN_ONE ("CELL:BIDIR:PROP"), so a round costs the one we keep (~4 s per T) and the peak
+# RSS is its own; the timed code is onednn_rnn.cpp's, unchanged. Built only for lstm/gru fwd workloads.
+onednn=0
+for w in "$@"; do [[ "$w" =~ ^(lstm|gru)(:fwd)?(:bi)?$ ]] && onednn=1; done
+if [[ "$onednn" == 1 ]] && ! printf '#include <oneapi/dnnl/dnnl.hpp>\nint main() { return !dnnl_version(); }\n' |
+    g++ -std=c++17 -x c++ - -o "$BUILD/onednn_probe" -ldnnl 2>/dev/null; then
+  echo "compare.sh: oneDNN headers or libdnnl not found (apt-get install libdnnl-dev): no oneDNN anchor rows" >&2
+  onednn=0
+fi
+if [[ "$onednn" == 1 ]]; then
+  loop='^      for (prop_kind pk : {prop_kind::forward_inference, prop_kind::forward_training}) {$'
+  [[ "$(grep -c "$loop" "$ANCHORS/c/onednn_rnn.cpp")" == 1 ]] || die "onednn_rnn.cpp's loops changed: update compare.sh"
+  { echo '#include <cstdlib>'
+    echo '#include <string>'
+    echo 'static std::string onednn_one() { const char *s = std::getenv("ONEDNN_ONE"); return s ? s : ""; }'
+    sed "/$loop/a\\
+        if (onednn_one() != std::string(cell) + (bidir ? \":1:\" : \":0:\") +\\
+            (pk == prop_kind::forward_inference ? \"forward_inference\" : \"forward_training\")) continue;" \
+      "$ANCHORS/c/onednn_rnn.cpp"; } >"$BUILD/onednn_rnn_one.cpp"
+  # the header's command plus -fopenmp: the source calls omp_get_max_threads(), which -ldnnl alone does not link
+  g++ -O2 -std=c++17 -fopenmp "$BUILD/onednn_rnn_one.cpp" -o "$BUILD/onednn_rnn" -ldnnl
+fi
 : >"$OUT"
 
 # rnn_one.py: ../shared/anchors/py/rnn.py times all 8 of its configurations in one process; this runs its main() with
@@ -131,6 +157,29 @@ torch_run() {
     "$PY" "$script" --threads "$t" "$@") | tag side=anchor round="$round"
 }
 
+# onednn_run T: the oneDNN fused RNN's forward_inference of rnn_cell/rnn_bi on T threads, re-tagged as an rnn.py fwd
+# record (bench "rnn", side "anchor") so that it joins the torch rows' table; peak RSS from /usr/bin/time if present.
+onednn_run() {
+  local timer=() out
+  rm -f "$BUILD/onednn_rss"
+  [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f %M -o "$BUILD/onednn_rss")
+  out="$(benv "$1" glibc env ONEDNN_ONE="$rnn_cell:$rnn_bi:forward_inference" "${timer[@]}" "$BUILD/onednn_rnn")"
+  "$PY" -c '
+import json, sys
+cell, bi, rss = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
+recs = [json.loads(l) for l in sys.stdin if l.startswith("{")]
+recs = [r for r in recs if (r["cell"], r["bidirectional"], r["prop"]) == (cell, bi, "forward_inference")]
+assert len(recs) == 1, "onednn_rnn printed no record for the selected configuration"
+r = recs[0]
+r.update(bench="rnn", anchor="onednn_rnn", mode="fwd", seq=50, batch=32, input=256, hidden=512)
+try:
+    r["peak_rss_mib"] = int(open(rss).read().split()[-1]) / 1024  # %M is KiB
+except (OSError, ValueError, IndexError):
+    pass
+print(json.dumps(r))
+' "$rnn_cell" "$rnn_bi" "$BUILD/onednn_rss" <<<"$out" | tag side=anchor alloc=glibc round="$round"
+}
+
 attend_run() {  # attend_run ALLOC T args...
   local alloc="$1" t="$2"; shift 2
   benv "$t" "$alloc" "$ATTEND_BIN" bench "$@" --threads "$t" | tag side=attend alloc="$alloc" round="$round"
@@ -169,6 +218,9 @@ anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
     for cfg in $TORCH_CFGS; do
       torch_run "$cfg" "$BUILD/rnn_one.py" --cell "$rnn_cell" --mode "$rnn_mode" --bidirectional "$rnn_bi"
     done
+    if [[ "$rnn_mode" == fwd && "$onednn" == 1 ]]; then  # oneDNN's anchor times no backward
+      for t in $THREADS; do onednn_run "$t"; done
+    fi
   elif [[ "$kind" == seq2seq ]]; then
     for cfg in $TORCH_CFGS; do torch_run "$cfg" seq2seq.py --models "${arg//-/_}"; done
   elif [[ "$kind" == attention || "$kind" == mha ]]; then

@@ -8,6 +8,8 @@ configuration's speed relative to the best torch configuration, % of FP32 peak (
 total with the projections), and the paired per-round ratio of the best attend to the best torch.
 LSTM/GRU (bench "rnn") and seq2seq training (bench "seq2seq") give the same columns with tokens/s (target tokens/s
 for seq2seq) in place of GFLOP/s where it is the anchor's unit, and attend's "notes" (what differs from the anchor).
+LSTM/GRU fwd tables may also hold oneDNN's fused RNN (records with anchor "onednn_rnn"): their ratios are then against
+the best anchor (torch or oneDNN), plus one line for the best attend against the best oneDNN.
 """
 import json
 import statistics
@@ -36,6 +38,10 @@ def probe_line(recs):
     return out
 
 
+def is_onednn(r):
+    return r.get("side") == "anchor" and r.get("anchor") == "onednn_rnn"
+
+
 def config_name(r):
     if r.get("side") == "attend":
         name = f"attend [{r.get('alloc', 'glibc')}]"
@@ -46,6 +52,8 @@ def config_name(r):
         return "OpenBLAS sgemm (raw, OpenMP build)"
     if r["bench"] == "torch_matmul":
         return f"torch.matmul [{r.get('alloc')}]"
+    if r["bench"] == "rnn" and is_onednn(r):
+        return f"oneDNN {r.get('dnnl')} fused RNN (forward_inference)"
     if r["bench"] == "rnn":
         return f"torch nn.{r.get('cell')} cfg {r.get('cfg')} [{r.get('alloc')}]"
     if r["bench"] == "seq2seq":
@@ -180,13 +188,14 @@ def attention_tables(recs):
     return lines
 
 
-def best_and_paired(rs, by_cfg, meds):
-    """Lines after a table: the best torch configuration, each allocator's best attend, the paired per-round ratio."""
+def best_and_paired(rs, by_cfg, meds, who="torch"):
+    """Lines after a table: the best anchor configuration (who: "torch", or "anchor" when oneDNN is among them), each
+    allocator's best attend, the paired per-round ratio; with oneDNN rows, the best attend against the best oneDNN."""
     anchor = [(meds[k], k) for k, cr in by_cfg if cr[0]["side"] == "anchor"]
     if not anchor:
         return []
     a_ms, a_key = min(anchor)
-    lines = [f"\nbest torch (<= 2 cores): {a_ms:.2f} ms ({a_key[0]}, {a_key[1]} thread(s))."]
+    lines = [f"\nbest {who} (<= 2 cores): {a_ms:.2f} ms ({a_key[0]}, {a_key[1]} thread(s))."]
     best = {}
     for (name, t), cr in by_cfg:
         if cr[0]["side"] == "attend":
@@ -195,7 +204,7 @@ def best_and_paired(rs, by_cfg, meds):
                 best[key] = (meds[(name, t)], f"{t} thread(s)")
     for key in sorted(best):
         ms, cfg = best[key]
-        lines.append(f"  best {key}: {ms:.2f} ms ({cfg}) -> {a_ms / ms:.2f}x the best torch's speed.")
+        lines.append(f"  best {key}: {ms:.2f} ms ({cfg}) -> {a_ms / ms:.2f}x the best {who}'s speed.")
     paired = []
     for rr in group(rs, lambda r: r.get("round")).values():
         a = [r["ms_median"] for r in rr if r["side"] == "anchor"]
@@ -203,15 +212,21 @@ def best_and_paired(rs, by_cfg, meds):
         if a and m:
             paired.append(min(a) / min(m))
     if paired:
-        lines.append(f"  paired per round (best torch / best attend of the same round): median {med(paired):.2f}x "
+        lines.append(f"  paired per round (best {who} / best attend of the same round): median {med(paired):.2f}x "
                      f"over {len(paired)} round(s): " + ", ".join(f"{p:.2f}" for p in paired))
+    one = [(meds[k], k) for k, cr in by_cfg if is_onednn(cr[0])]
+    att = [(meds[k], k, cr[0].get("alloc", "glibc")) for k, cr in by_cfg if cr[0]["side"] == "attend"]
+    if one and att:
+        (o_ms, o_key), (m_ms, m_key, alloc) = min(one), min(att)
+        lines.append(f"  best oneDNN: {o_ms:.2f} ms ({o_key[1]} thread(s)); best attend: {m_ms:.2f} ms ([{alloc}], "
+                     f"{m_key[1]} thread(s)) -> attend at {o_ms / m_ms:.2f}x oneDNN's fused RNN speed.")
     return lines
 
 
-def speed_table(title, rs, columns):
+def speed_table(title, rs, columns, who="torch"):
     """One table of per-configuration medians. columns: (header, fn(records, ms median, threads) -> str)."""
     lines = [title, "| side | config | threads | ms median | " + " | ".join(h for h, _ in columns) +
-             " | vs best torch | peak RSS MiB | rounds (ms) |", "|---" * (len(columns) + 7) + "|"]
+             f" | vs best {who} | peak RSS MiB | rounds (ms) |", "|---" * (len(columns) + 7) + "|"]
     by_cfg = sorted(group(rs, lambda r: (config_name(r), r["threads"])).items(),
                     key=lambda kv: (kv[1][0]["side"] != "anchor", kv[0]))
     meds = {k: med([r["ms_median"] for r in cr]) for k, cr in by_cfg}
@@ -223,7 +238,7 @@ def speed_table(title, rs, columns):
         cols = " | ".join(fn(cr, ms, t) for _, fn in columns)
         lines.append(f"| {cr[0]['side']} | {name} | {t} | {ms:.2f} | {cols} | {vs} | {rss:.0f} | "
                      + ", ".join(f"{r['ms_median']:.2f}" for r in cr) + " |")
-    return lines + best_and_paired(rs, by_cfg, meds)
+    return lines + best_and_paired(rs, by_cfg, meds, who)
 
 
 def rnn_tables(recs):
@@ -231,16 +246,18 @@ def rnn_tables(recs):
     runs = [r for r in recs if r.get("bench") == "rnn"]
     keyfn = lambda r: (r["cell"], r["mode"], r["bidirectional"], r["seq"], r["batch"], r["input"], r["hidden"])
     for (cell, mode, bi, seq, batch, inp, hid), rs in sorted(group(runs, keyfn).items()):
+        who = "anchor" if any(is_onednn(r) for r in rs) else "torch"
         title = (f"\n### {cell} {mode}, {'bidirectional' if bi else 'unidirectional'}, seq {seq}, batch {batch}, "
                  f"input {inp}, hidden {hid}\n\ntok/s = seq·batch / time; GFLOP/s counts the GEMM work only "
-                 f"(gates·2·hidden·(input + hidden) per token and direction, x3 for fwdbwd); \"vs best torch\" > 1 "
-                 f"means faster than the best torch configuration.\n")
+                 f"(gates·2·hidden·(input + hidden) per token and direction, x3 for fwdbwd); \"vs best {who}\" > 1 "
+                 f"means faster than the best {who} configuration"
+                 + (" (torch or oneDNN)" if who == "anchor" else "") + ".\n")
         tok = lambda cr, ms, t, n=seq * batch: f"{n / (ms * 1e-3):,.0f}"
         # GFLOP of one call (GFLOP/s x seconds), over the configuration's median time
         gflops = lambda cr, ms: med([r["gflops_median"] * r["ms_median"] for r in cr]) / ms
         gf = lambda cr, ms, t: f"{gflops(cr, ms):.1f}"
         pct = lambda cr, ms, t: f"{100 * gflops(cr, ms) / (PEAK_PER_CORE * t):.0f}%"
-        lines += speed_table(title, rs, [("tok/s", tok), ("GFLOP/s", gf), ("% of FP32 peak", pct)])
+        lines += speed_table(title, rs, [("tok/s", tok), ("GFLOP/s", gf), ("% of FP32 peak", pct)], who)
     return lines
 
 
