@@ -10,7 +10,7 @@
 
 #include "attend/autograd/node.hpp"
 #include "attend/ops/registry.hpp"
-#include "attend/tensor/kernels/activation.hpp"
+#include "recurrent_rows.hpp"
 
 namespace attend {
 
@@ -35,41 +35,6 @@ int64_t check_gates(const char* op, int64_t gates, const Var& gx, const Var& gh,
   return hidden;
 }
 
-// One row of the GRU backward (the formulas above gru_gates); plain restrict pointers so the loop vectorises.
-template <class T>
-void gru_backward_row(int64_t H, const T* __restrict gy, const T* __restrict gh, const T* __restrict h,
-                      const T* __restrict rzn, T* __restrict dgx, T* __restrict dgh, T* __restrict dh) {
-  for (int64_t j = 0; j < H; ++j) {
-    const T r = rzn[j], z = rzn[H + j], n = rzn[2 * H + j], g = gy[j];
-    const T dn = g * (T{1} - z) * (T{1} - n * n);
-    const T dz = g * (h[j] - n) * z * (T{1} - z);
-    const T dr = dn * gh[2 * H + j] * r * (T{1} - r);
-    dgx[j] = dr;
-    dgx[H + j] = dz;
-    dgx[2 * H + j] = dn;
-    dgh[j] = dr;
-    dgh[H + j] = dz;
-    dgh[2 * H + j] = dn * r;
-    dh[j] = g * z;
-  }
-}
-
-// One row of the LSTM backward (the formulas above lstm_gates).
-template <class T>
-void lstm_backward_row(int64_t H, const T* __restrict gy, const T* __restrict c, const T* __restrict saved,
-                       T* __restrict dgates, T* __restrict dc) {
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = saved[j], f = saved[H + j], cand = saved[2 * H + j], og = saved[3 * H + j], tc = saved[4 * H + j];
-    const T dh = gy[j];
-    const T dcn = gy[H + j] + dh * og * (T{1} - tc * tc);
-    dgates[j] = dcn * cand * i * (T{1} - i);
-    dgates[H + j] = dcn * c[j] * f * (T{1} - f);
-    dgates[2 * H + j] = dcn * i * (T{1} - cand * cand);
-    dgates[3 * H + j] = dh * tc * og * (T{1} - og);
-    dc[j] = dcn * f;
-  }
-}
-
 }  // namespace
 
 // gru_gates. Forward keeps r, z, n ([B, 3H]) for the backward. With g = dL/dh':
@@ -88,16 +53,7 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
     const T *px = gx.data<T>(), *pg = gh.data<T>(), *ph = h.data<T>();
     T *po = out.data<T>(), *ps = rzn.data<T>();
     parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
-      const T* __restrict x = px + b * 3 * H;
-      const T* __restrict g = pg + b * 3 * H;
-      const T* __restrict hp = ph + b * H;
-      T* __restrict s = ps + b * 3 * H;
-      T* __restrict o = po + b * H;
-      // One simple loop per gate, so each vectorises.
-      for (int64_t j = 0; j < H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                  // r
-      for (int64_t j = 0; j < H; ++j) s[H + j] = kernels::sigmoid_of<T>(g[H + j] + x[H + j]);      // z
-      for (int64_t j = 0; j < H; ++j) s[2 * H + j] = kernels::tanh_of<T>(x[2 * H + j] + g[2 * H + j] * s[j]);  // n
-      for (int64_t j = 0; j < H; ++j) o[j] = (hp[j] - s[2 * H + j]) * s[H + j] + s[2 * H + j];
+      detail::gru_forward_row<T>(H, px + b * 3 * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, po + b * H);
     });
   });
   return make_result(out, {gx_in, gh_in, h_in}, [gh, h, rzn, B, H](const Tensor& grad, Grads& grads) {
@@ -109,7 +65,7 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
       const T *pgy = gy.data<T>(), *pg = gh.data<T>(), *ph = h.data<T>(), *ps = rzn.data<T>();
       T *pdx = dgx.data<T>(), *pdg = dgh.data<T>(), *pdh = dh.data<T>();
       parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
-        gru_backward_row<T>(H, pgy + b * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, pdx + b * 3 * H,
+        detail::gru_backward_row<T>(H, pgy + b * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, pdx + b * 3 * H,
                             pdg + b * 3 * H, pdh + b * H);
       });
     });
@@ -134,17 +90,8 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
     const T *px = gx.data<T>(), *pg = gh.data<T>(), *pc = c.data<T>();
     T *po = out.data<T>(), *ps = saved.data<T>();
     parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
-      const T* __restrict x = px + b * 4 * H;
-      const T* __restrict g = pg + b * 4 * H;
-      const T* __restrict cp = pc + b * H;
-      T* __restrict s = ps + b * 5 * H;
-      T* __restrict o = po + b * 2 * H;
-      for (int64_t j = 0; j < 2 * H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);  // i, f
-      for (int64_t j = 2 * H; j < 3 * H; ++j) s[j] = kernels::tanh_of<T>(g[j] + x[j]);  // g
-      for (int64_t j = 3 * H; j < 4 * H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);  // o
-      for (int64_t j = 0; j < H; ++j) o[H + j] = s[H + j] * cp[j] + s[j] * s[2 * H + j];  // c'
-      for (int64_t j = 0; j < H; ++j) s[4 * H + j] = kernels::tanh_of<T>(o[H + j]);              // tanh(c')
-      for (int64_t j = 0; j < H; ++j) o[j] = s[3 * H + j] * s[4 * H + j];               // h'
+      T* o = po + b * 2 * H;
+      detail::lstm_forward_row<T>(H, px + b * 4 * H, pg + b * 4 * H, pc + b * H, ps + b * 5 * H, o, o + H);
     });
   });
   return make_result(out, {gx_in, gh_in, c_in}, [c, saved, B, H](const Tensor& grad, Grads& grads) {
@@ -155,7 +102,8 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
       const T *pgy = gy.data<T>(), *pc = c.data<T>(), *ps = saved.data<T>();
       T *pd = dgates.data<T>(), *pdc = dc.data<T>();
       parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
-        lstm_backward_row<T>(H, pgy + b * 2 * H, pc + b * H, ps + b * 5 * H, pd + b * 4 * H, pdc + b * H);
+        const T* gy_row = pgy + b * 2 * H;  // dh' | dc'
+        detail::lstm_backward_row<T>(H, gy_row, gy_row + H, pc + b * H, ps + b * 5 * H, pd + b * 4 * H, pdc + b * H);
       });
     });
     grads[0] = dgates;

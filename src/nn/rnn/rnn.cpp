@@ -1,13 +1,17 @@
-// RNN: torch.nn.RNN / LSTM / GRU as a time loop over recurrent_step. Per layer and direction, the input projection of
-// every step is one GEMM. With lengths, the batch is sorted longest first (as torch's pack_padded_sequence does), so
-// each step runs the cell on the rows still running only, and padded steps output 0 and cost nothing. The work runs time-first ([T, B, ·]) inside, so each
-// step's slice is contiguous; batch_first inputs and outputs are transposed views.
+// RNN: torch.nn.RNN / LSTM / GRU. Per layer and direction, the input projection of every step is one GEMM; GRU and
+// LSTM (without proj_size) then run the time loop as one op (gru_layer / lstm_layer), the other kinds as a loop over
+// recurrent_step. With lengths, the batch is sorted longest first (as torch's pack_padded_sequence does), so each step
+// runs the cell on the rows still running only, and padded steps output 0 and cost nothing. The work runs time-first
+// ([T, B, ·]) inside, so each step's slice is contiguous; batch_first inputs and outputs are transposed views.
 #include "attend/nn/rnn/rnn.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include "attend/ops/dropout.hpp"
 #include "attend/ops/linear_algebra.hpp"
+#include "attend/ops/recurrent_layer.hpp"
 #include "attend/ops/shape.hpp"
 #include "cell_common.hpp"
 
@@ -84,6 +88,15 @@ RecurrentState joined(const RecurrentState& a, const RecurrentState& b) {
   return {concat({a.h, b.h}, 0), a.c.defined() ? concat({a.c, b.c}, 0) : Var()};
 }
 
+// GRU and LSTM layers without projection run as one op (ops/recurrent_layer.hpp); the other kinds, LSTM with
+// proj_size, and every layer when the environment sets ATTEND_RNN_IMPL=steps (the reference, for A/B benchmarks),
+// step by step below.
+bool fused_layer(CellKind kind, const StepWeights& w) {
+  const char* env = std::getenv("ATTEND_RNN_IMPL");
+  if (env != nullptr && std::string_view(env) == "steps") return false;
+  return kind == CellKind::gru || (kind == CellKind::lstm && !w.weight_hr.defined());
+}
+
 // One layer in one direction over a length-sorted batch: x [T, B, in] time-first, initial state [B, H_out] (and
 // c [B, H]). Step t runs the cell on the first running[t] rows only: no work on padding. Forward, an item's state
 // is final once it stops running; in reverse, an item starts from its initial state at its last step.
@@ -92,6 +105,12 @@ DirectionResult run_direction(CellKind kind, const Var& x, const Var& weight_ih,
                               const std::vector<int64_t>& running, bool reverse) {
   const int64_t steps = x.size(0), batch = x.size(1), width = initial.h.size(1);
   const Var gx = linear(x, weight_ih, bias_ih);  // [T, B, G·H]
+  if (fused_layer(kind, weights)) {  // the whole loop as one op: [T + 1, B, H] (GRU) or [T + 2, B, H] (LSTM)
+    const bool lstm = kind == CellKind::lstm;
+    const Var all = lstm ? lstm_layer(gx, weights.weight_hh, weights.bias_hh, initial.h, initial.c, running, reverse)
+                         : gru_layer(gx, weights.weight_hh, weights.bias_hh, initial.h, running, reverse);
+    return {narrow(all, 0, 0, steps), {select(all, 0, steps), lstm ? select(all, 0, steps + 1) : Var()}};
+  }
   std::vector<Var> outputs(static_cast<size_t>(steps));
   std::vector<RecurrentState> finished;  // forward: rows that stopped, latest (lowest rows) last
   RecurrentState state = reverse ? RecurrentState{} : initial;

@@ -1,0 +1,55 @@
+// row_gemm (include/attend/tensor/kernels/row_gemm.hpp): the column panels of C split across threads, each panel
+// computed by the AVX-512 tiles (6 rows × 64 columns of accumulators per call) or, without AVX-512, the naive loops.
+#include "attend/tensor/kernels/row_gemm.hpp"
+
+#include <algorithm>
+
+#include "attend/core/threads.hpp"
+#include "flash_tiles_avx512.hpp"
+#include "softmax_avx512.hpp"
+
+namespace attend::kernels {
+
+namespace {
+
+constexpr int64_t kPanel = 4 * detail::flash::kLanes;  // 64 columns: one micro-kernel's accumulator width
+
+ATTEND_FLASH_AVX512 void panel_avx512(int64_t M, int64_t n, int64_t K, const float* A, int64_t lda, const float* B,
+                                      int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  detail::flash::gemm(M, n, K, A, lda, 1, B, ldb, C, ldc, accumulate);
+}
+
+}  // namespace
+
+void row_gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+                    int64_t ldc, bool accumulate) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    if (!accumulate) std::fill(c, c + N, 0.0F);
+    for (int64_t k = 0; k < K; ++k) {
+      const float a = A[i * lda + k];
+      const float* b = B + k * ldb;
+      for (int64_t j = 0; j < N; ++j) c[j] += a * b[j];
+    }
+  }
+}
+
+void row_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+              int64_t ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  const bool vector = detail::avx512_available();
+  const int64_t panels = (N + kPanel - 1) / kPanel;
+  parallel_for(panels, parallel_worth(panels, M * N * K / 64), [&](int64_t p) {
+    const int64_t j0 = p * kPanel, n = std::min(kPanel, N - j0);
+    if (K == 0) {
+      if (!accumulate)
+        for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc + j0, C + i * ldc + j0 + n, 0.0F);
+    } else if (vector) {
+      panel_avx512(M, n, K, A, lda, B + j0, ldb, C + j0, ldc, accumulate);
+    } else {
+      row_gemm_naive(M, n, K, A, lda, B + j0, ldb, C + j0, ldc, accumulate);
+    }
+  });
+}
+
+}  // namespace attend::kernels
