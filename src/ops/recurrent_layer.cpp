@@ -91,10 +91,21 @@ struct LstmCell {
 
 int64_t time_of(int64_t s, int64_t steps, bool reverse) { return reverse ? steps - 1 - s : s; }
 
-// gh[0, n) = h[0, n) W_hhᵀ + b_hh, gh and h contiguous rows of width G·H and H. f32 runs the row GEMM on w_hh_t = W_hhᵀ
-// [H, G·H] (transposed once per call), f64 OpenBLAS on w_hh.
+// W_hh packed for kernels::row_gemm (f32 only; undefined otherwise): transposed = true packs B = W_hhᵀ [H, G·H] for
+// the forward's h W_hhᵀ, false B = W_hh [G·H, H] for the backward's dĝ W_hh. Once per layer call.
+Tensor packed_weight(const Tensor& w_hh, bool transposed) {
+  if (w_hh.dtype() != DType::f32) return Tensor();
+  const int64_t rows = w_hh.size(0), cols = w_hh.size(1);  // [G·H, H]
+  const int64_t K = transposed ? cols : rows, N = transposed ? rows : cols;
+  Tensor out = Tensor::empty({kernels::row_gemm_packed_size(K, N)}, DType::f32);
+  kernels::row_gemm_pack(K, N, w_hh.data<float>(), transposed ? 1 : cols, transposed ? cols : 1, out.data<float>());
+  return out;
+}
+
+// gh[0, n) = h[0, n) W_hhᵀ + b_hh, gh and h contiguous rows of width G·H and H. f32 runs the row GEMM on the packed
+// W_hhᵀ, f64 OpenBLAS on w_hh.
 template <class T>
-void hidden_projection(const Tensor& h, int64_t n, const Tensor& w_hh, const Tensor& w_hh_t, const Tensor& b_hh,
+void hidden_projection(const Tensor& h, int64_t n, const Tensor& w_hh, const Tensor& packed, const Tensor& b_hh,
                        const Tensor& gh) {
   const int64_t width = gh.size(1), hidden = h.size(1);
   if (b_hh.defined()) {
@@ -103,19 +114,20 @@ void hidden_projection(const Tensor& h, int64_t n, const Tensor& w_hh, const Ten
     for (int64_t b = 0; b < n; ++b) std::copy(bias, bias + width, out + b * width);
   }
   if constexpr (std::is_same_v<T, float>) {
-    kernels::row_gemm(n, width, hidden, h.data<float>(), hidden, w_hh_t.data<float>(), width, gh.data<float>(), width,
+    kernels::row_gemm(n, width, hidden, h.data<float>(), hidden, packed.data<float>(), gh.data<float>(), width,
                       b_hh.defined());
   } else {
     gemm_into(h.narrow(0, 0, n), w_hh.transpose(0, 1), gh.narrow(0, 0, n), 1.0, b_hh.defined() ? 1.0 : 0.0);
   }
 }
 
-// dh[0, n) (+)= dg[0, n) W_hh: f32 through the row GEMM, f64 OpenBLAS.
+// dh[0, n) (+)= dg[0, n) W_hh: f32 through the row GEMM on the packed W_hh, f64 OpenBLAS.
 template <class T>
-void hidden_gradient(const Tensor& dg, int64_t n, const Tensor& w_hh, const Tensor& dh, bool accumulate) {
+void hidden_gradient(const Tensor& dg, int64_t n, const Tensor& w_hh, const Tensor& packed, const Tensor& dh,
+                     bool accumulate) {
   const int64_t width = dg.size(1), hidden = dh.size(1);
   if constexpr (std::is_same_v<T, float>) {
-    kernels::row_gemm(n, hidden, width, dg.data<float>(), width, w_hh.data<float>(), hidden, dh.data<float>(), hidden,
+    kernels::row_gemm(n, hidden, width, dg.data<float>(), width, packed.data<float>(), dh.data<float>(), hidden,
                       accumulate);
   } else {
     gemm_into(dg.narrow(0, 0, n), w_hh, dh.narrow(0, 0, n), 1.0, accumulate ? 1.0 : 0.0);
@@ -146,7 +158,7 @@ Var run_layer(const Var& gx_in, const Var& w_in, const Var& b_in, const Var& h0_
   const DType dtype = gx_in.dtype();
   const Tensor gx = gx_in.value().contiguous(), w_hh = w_in.value().contiguous(),
                b_hh = b_in.defined() ? b_in.value().contiguous() : Tensor();
-  const Tensor w_hh_t = dtype == DType::f32 ? w_hh.transpose(0, 1).contiguous() : Tensor();  // [H, G·H]
+  const Tensor w_hh_t = packed_weight(w_hh, true);  // W_hhᵀ for the row GEMM
   std::vector<Var> inputs{gx_in, w_in, h0_in};
   if (kLstm) inputs.push_back(*c0_in);
   if (b_in.defined()) inputs.push_back(b_in);
@@ -209,6 +221,7 @@ Var run_layer(const Var& gx_in, const Var& w_in, const Var& b_in, const Var& h0_
       out, inputs,
       [cell, hprev, w_hh, running, reverse, T, B, H, GH, has_bias = b_in.defined()](const Tensor& grad, Grads& grads) {
         const Tensor g = grad.contiguous();        // [T + states, B, H]
+        const Tensor w_packed = packed_weight(w_hh, false);
         const Tensor dh = g.select(0, T).clone();  // dL/dh flowing into the state, [B, H]
         const Tensor dc = kLstm ? g.select(0, T + 1).clone() : Tensor();
         // the pre-activation gradients of gh (rows not running: 0)
@@ -244,7 +257,7 @@ Var run_layer(const Var& gx_in, const Var& w_in, const Var& b_in, const Var& h0_
               });
             }
             // dL/dh_{t−1} of the running rows: dĝ_t W_hh (+ the GRU's direct part, already in dh)
-            hidden_gradient<F>(dgh.select(0, t), n, w_hh, dh, !kLstm);
+            hidden_gradient<F>(dgh.select(0, t), n, w_hh, w_packed, dh, !kLstm);
           }
         });
         const Tensor dg_rows = dgh.view({T * B, GH});

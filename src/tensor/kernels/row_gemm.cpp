@@ -1,5 +1,5 @@
 // row_gemm (include/attend/tensor/kernels/row_gemm.hpp): the column panels of C split across threads, each panel
-// computed by the AVX-512 tiles (6 rows × 64 columns of accumulators per call) or, without AVX-512, the naive loops.
+// computed by the AVX-512 tiles (6 rows × 64 columns of accumulators per call) or, without AVX-512, plain loops.
 #include "attend/tensor/kernels/row_gemm.hpp"
 
 #include <algorithm>
@@ -14,15 +14,34 @@ namespace {
 
 constexpr int64_t kPanel = 4 * detail::flash::kLanes;  // 64 columns: one micro-kernel's accumulator width
 
-ATTEND_FLASH_AVX512 void panel_avx512(int64_t M, int64_t n, int64_t K, const float* A, int64_t lda, const float* B,
-                                      int64_t ldb, float* C, int64_t ldc, bool accumulate) {
-  detail::flash::gemm(M, n, K, A, lda, 1, B, ldb, C, ldc, accumulate);
+int64_t panels_of(int64_t N) { return (N + kPanel - 1) / kPanel; }
+
+ATTEND_FLASH_AVX512 void panel_avx512(int64_t M, int64_t n, int64_t K, const float* A, int64_t lda,
+                                      const float* panel, float* C, int64_t ldc, bool accumulate) {
+  detail::flash::gemm(M, n, K, A, lda, 1, panel, kPanel, C, ldc, accumulate);
 }
 
 }  // namespace
 
-void row_gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
-                    int64_t ldc, bool accumulate) {
+int64_t row_gemm_packed_size(int64_t K, int64_t N) { return panels_of(N) * K * kPanel; }
+
+void row_gemm_pack(int64_t K, int64_t N, const float* B, int64_t rs, int64_t cs, float* out) {
+  const int64_t panels = panels_of(N);
+  parallel_for(panels, parallel_worth(panels, K * N), [&](int64_t p) {
+    const int64_t j0 = p * kPanel, n = std::min(kPanel, N - j0);
+    float* panel = out + p * K * kPanel;  // [K, 64]
+    if (n < kPanel) std::fill(panel, panel + K * kPanel, 0.0F);
+    if (cs == 1) {
+      for (int64_t k = 0; k < K; ++k) std::copy(B + k * rs + j0, B + k * rs + j0 + n, panel + k * kPanel);
+    } else {  // a transposed view: read along k (contiguous when rs = 1)
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t k = 0; k < K; ++k) panel[k * kPanel + j] = B[k * rs + (j0 + j) * cs];
+    }
+  });
+}
+
+void row_gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                    float* C, int64_t ldc, bool accumulate) {
   for (int64_t i = 0; i < M; ++i) {
     float* c = C + i * ldc;
     if (!accumulate) std::fill(c, c + N, 0.0F);
@@ -34,20 +53,21 @@ void row_gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda
   }
 }
 
-void row_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+void row_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* packed_b, float* C,
               int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   const bool vector = detail::avx512_available();
-  const int64_t panels = (N + kPanel - 1) / kPanel;
+  const int64_t panels = panels_of(N);
   parallel_for(panels, parallel_worth(panels, M * N * K / 64), [&](int64_t p) {
     const int64_t j0 = p * kPanel, n = std::min(kPanel, N - j0);
+    const float* panel = packed_b + p * K * kPanel;
     if (K == 0) {
       if (!accumulate)
         for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc + j0, C + i * ldc + j0 + n, 0.0F);
     } else if (vector) {
-      panel_avx512(M, n, K, A, lda, B + j0, ldb, C + j0, ldc, accumulate);
+      panel_avx512(M, n, K, A, lda, panel, C + j0, ldc, accumulate);
     } else {
-      row_gemm_naive(M, n, K, A, lda, B + j0, ldb, C + j0, ldc, accumulate);
+      row_gemm_naive(M, n, K, A, lda, panel, kPanel, C + j0, ldc, accumulate);
     }
   });
 }

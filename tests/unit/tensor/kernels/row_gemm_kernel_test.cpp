@@ -1,6 +1,9 @@
 // row_gemm (the recurrent steps' small-M GEMM) against row_gemm_naive: row counts around the 6-row blocks, column
-// counts around the 64-wide panels and the 16-lane tails, K = 0, 1 and large, leading dimensions wider than the
-// operands, overwrite and accumulate; columns outside [0, N) untouched; 1 vs 2 threads bitwise equal.
+// counts around the 64-wide panels and the 16-lane tails, K = 0, 1 and large, B packed as stored and from its
+// transpose, leading dimensions wider than the operands, overwrite and accumulate; columns outside [0, N) untouched;
+// 1 vs 2 threads bitwise equal.
+#include "attend/tensor/kernels/row_gemm.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +11,6 @@
 #include <vector>
 
 #include "attend/core/threads.hpp"
-#include "attend/tensor/kernels/row_gemm.hpp"
 
 namespace attend::kernels {
 namespace {
@@ -34,9 +36,23 @@ Problem make(int64_t m, int64_t n, int64_t k, unsigned seed) {
   return p;
 }
 
-std::vector<float> run(const Problem& p, bool accumulate, bool naive) {
+// Through row_gemm on B packed (as stored, or packed from its transpose when `transposed_source`), or the naive loops.
+std::vector<float> run(const Problem& p, bool accumulate, bool naive, bool transposed_source = false) {
   std::vector<float> c = p.c;
-  (naive ? row_gemm_naive : row_gemm)(p.m, p.n, p.k, p.a.data(), p.lda, p.b.data(), p.ldb, c.data(), p.ldc, accumulate);
+  if (naive) {
+    row_gemm_naive(p.m, p.n, p.k, p.a.data(), p.lda, p.b.data(), p.ldb, c.data(), p.ldc, accumulate);
+    return c;
+  }
+  std::vector<float> packed(static_cast<size_t>(row_gemm_packed_size(p.k, p.n)), -7.0F);
+  if (transposed_source) {  // Bᵀ stored [n, k], packed back through the strides
+    std::vector<float> bt(static_cast<size_t>(std::max<int64_t>(p.n * p.k, 1)));
+    for (int64_t k = 0; k < p.k; ++k)
+      for (int64_t j = 0; j < p.n; ++j) bt[static_cast<size_t>(j * p.k + k)] = p.b[static_cast<size_t>(k * p.ldb + j)];
+    row_gemm_pack(p.k, p.n, bt.data(), 1, p.k, packed.data());
+  } else {
+    row_gemm_pack(p.k, p.n, p.b.data(), p.ldb, 1, packed.data());
+  }
+  row_gemm(p.m, p.n, p.k, p.a.data(), p.lda, packed.data(), c.data(), p.ldc, accumulate);
   return c;
 }
 
@@ -46,7 +62,8 @@ TEST(RowGemm, MatchesTheNaiveLoops) {
       for (int64_t k : {0, 1, 9, 300})
         for (bool accumulate : {false, true}) {
           const Problem p = make(m, n, k, static_cast<unsigned>(m * 1000 + n * 10 + k));
-          const std::vector<float> got = run(p, accumulate, false), want = run(p, accumulate, true);
+          const std::vector<float> want = run(p, accumulate, true), got = run(p, accumulate, false);
+          ASSERT_EQ(run(p, accumulate, false, true), got) << "packing a transposed view differs";
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < p.ldc; ++j) {
               const size_t at = static_cast<size_t>(i * p.ldc + j);
