@@ -91,10 +91,47 @@ RecurrentState joined(const RecurrentState& a, const RecurrentState& b) {
 // GRU and LSTM layers without projection run as one op (ops/recurrent_layer.hpp); the other kinds, LSTM with
 // proj_size, and every layer when the environment sets ATTEND_RNN_IMPL=steps (the reference, for A/B benchmarks),
 // step by step below.
-bool fused_layer(CellKind kind, const StepWeights& w) {
+bool fused_layer(CellKind kind, bool projection) {
   const char* env = std::getenv("ATTEND_RNN_IMPL");
   if (env != nullptr && std::string_view(env) == "steps") return false;
-  return kind == CellKind::gru || (kind == CellKind::lstm && !w.weight_hr.defined());
+  return kind == CellKind::gru || (kind == CellKind::lstm && !projection);
+}
+
+struct DirectionWeights {
+  Var weight_ih, bias_ih, weight_hh, bias_hh;  // bias_ih and bias_hh undefined without bias
+};
+
+struct LayerResult {
+  Var output;                         // [T, B, D·H]
+  std::vector<RecurrentState> last;   // per direction, [B, H]
+};
+
+// One GRU or LSTM layer, all D directions, as one op: x [T, B, in] length-sorted, w and initial per direction. The
+// directions' input projections are one GEMM (their W_ih stacked); the op's output is already the layer's
+// [T, B, D·H] with the directions side by side.
+LayerResult run_fused_layer(CellKind kind, const Var& x, const std::vector<DirectionWeights>& w,
+                            const std::vector<RecurrentState>& initial, const std::vector<int64_t>& running) {
+  const bool lstm = kind == CellKind::lstm;
+  const int64_t D = static_cast<int64_t>(w.size()), T = x.size(0), H = w[0].weight_hh.size(1);
+  std::vector<Var> w_ih, b_ih, w_hh, b_hh, h0, c0;
+  for (int64_t d = 0; d < D; ++d) {
+    w_ih.push_back(w[d].weight_ih);
+    w_hh.push_back(w[d].weight_hh);
+    if (w[d].bias_ih.defined()) {
+      b_ih.push_back(w[d].bias_ih);
+      b_hh.push_back(w[d].bias_hh);
+    }
+    h0.push_back(initial[d].h);
+    if (lstm) c0.push_back(initial[d].c);
+  }
+  const Var gx = D == 1 ? linear(x, w_ih[0], b_ih.empty() ? Var() : b_ih[0])  // [T, B, D·G·H]
+                        : linear(x, concat(w_ih, 0), b_ih.empty() ? Var() : concat(b_ih, 0));
+  const Var all = lstm ? lstm_layer(gx, w_hh, b_hh, h0, c0, running) : gru_layer(gx, w_hh, b_hh, h0, running);
+  LayerResult r{narrow(all, 0, 0, T), {}};
+  for (int64_t d = 0; d < D; ++d) {
+    r.last.push_back({narrow(select(all, 0, T), 1, d * H, H), lstm ? narrow(select(all, 0, T + 1), 1, d * H, H) : Var()});
+  }
+  return r;
 }
 
 // One layer in one direction over a length-sorted batch: x [T, B, in] time-first, initial state [B, H_out] (and
@@ -105,12 +142,6 @@ DirectionResult run_direction(CellKind kind, const Var& x, const Var& weight_ih,
                               const std::vector<int64_t>& running, bool reverse) {
   const int64_t steps = x.size(0), batch = x.size(1), width = initial.h.size(1);
   const Var gx = linear(x, weight_ih, bias_ih);  // [T, B, G·H]
-  if (fused_layer(kind, weights)) {  // the whole loop as one op: [T + 1, B, H] (GRU) or [T + 2, B, H] (LSTM)
-    const bool lstm = kind == CellKind::lstm;
-    const Var all = lstm ? lstm_layer(gx, weights.weight_hh, weights.bias_hh, initial.h, initial.c, running, reverse)
-                         : gru_layer(gx, weights.weight_hh, weights.bias_hh, initial.h, running, reverse);
-    return {narrow(all, 0, 0, steps), {select(all, 0, steps), lstm ? select(all, 0, steps + 1) : Var()}};
-  }
   std::vector<Var> outputs(static_cast<size_t>(steps));
   std::vector<RecurrentState> finished;  // forward: rows that stopped, latest (lowest rows) last
   RecurrentState state = reverse ? RecurrentState{} : initial;
@@ -198,20 +229,38 @@ RecurrentOutput RNN::forward(const Var& input, const Tensor& lengths, const Recu
   Var x = sorted(x0, 1);  // [T, B, in], longest item first
   std::vector<Var> h_n, c_n;
   for (int64_t layer = 0; layer < layers; ++layer) {
-    std::vector<Var> outputs;
-    for (int64_t d = 0; d < dirs; ++d) {
-      const int64_t k = layer * dirs + d;
-      const LayerWeights& w = weights_[static_cast<size_t>(k)];
-      RecurrentState state{initial_slice(initial.h, k, output_size()),
-                           lstm ? initial_slice(initial.c, k, o.hidden_size) : Var()};
-      DirectionResult r = run_direction(o.mode, x, w.weight_ih, w.bias_ih,
-                                        {.weight_hh = w.weight_hh, .bias_hh = w.bias_hh, .weight_hr = w.weight_hr},
-                                        state, pack.running, d == 1);
-      outputs.push_back(r.output);
-      h_n.push_back(r.last.h);
-      if (lstm) c_n.push_back(r.last.c);
+    if (fused_layer(o.mode, weights_[static_cast<size_t>(layer * dirs)].weight_hr.defined())) {
+      std::vector<DirectionWeights> w;
+      std::vector<RecurrentState> states;
+      for (int64_t d = 0; d < dirs; ++d) {
+        const int64_t k = layer * dirs + d;
+        const LayerWeights& lw = weights_[static_cast<size_t>(k)];
+        w.push_back({lw.weight_ih, lw.bias_ih, lw.weight_hh, lw.bias_hh});
+        states.push_back({initial_slice(initial.h, k, output_size()),
+                          lstm ? initial_slice(initial.c, k, o.hidden_size) : Var()});
+      }
+      LayerResult r = run_fused_layer(o.mode, x, w, states, pack.running);
+      x = r.output;  // [T, B, D·H]
+      for (const RecurrentState& last : r.last) {
+        h_n.push_back(last.h);
+        if (lstm) c_n.push_back(last.c);
+      }
+    } else {
+      std::vector<Var> outputs;
+      for (int64_t d = 0; d < dirs; ++d) {
+        const int64_t k = layer * dirs + d;
+        const LayerWeights& w = weights_[static_cast<size_t>(k)];
+        RecurrentState state{initial_slice(initial.h, k, output_size()),
+                             lstm ? initial_slice(initial.c, k, o.hidden_size) : Var()};
+        DirectionResult r = run_direction(o.mode, x, w.weight_ih, w.bias_ih,
+                                          {.weight_hh = w.weight_hh, .bias_hh = w.bias_hh, .weight_hr = w.weight_hr},
+                                          state, pack.running, d == 1);
+        outputs.push_back(r.output);
+        h_n.push_back(r.last.h);
+        if (lstm) c_n.push_back(r.last.c);
+      }
+      x = dirs == 1 ? outputs[0] : concat(outputs, 2);  // [T, B, D·H_out]
     }
-    x = dirs == 1 ? outputs[0] : concat(outputs, 2);  // [T, B, D·H_out]
     if (is_training() && o.dropout > 0.0 && layer + 1 < layers) x = dropout(x, o.dropout, true, rng_);
   }
   x = unsorted(x, 1);  // back to the caller's order
