@@ -9,8 +9,10 @@
 #include "attend/core/error.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "wait_policy.hpp"
 
 int main(int argc, char** argv) {
+  attend::cli::use_passive_wait_policy(argv);  // OpenMP threads sleep, not spin, when idle (wait_policy.cpp)
   CLI::App app{"attend: attention mechanisms and attention-augmented RNNs on CPU"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "attend " ATTEND_VERSION);
