@@ -10,15 +10,21 @@
 
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 
 namespace attend::cli {
 
 void use_passive_wait_policy(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
+  // The binary's own path, not /proc/self/exe, so the process keeps its name (ps, perf, top show "attend").
+  char path[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return;
+  path[n] = '\0';
   if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure
-  unsetenv("OMP_WAIT_POLICY");    // keep the environment as it was for anything this process starts
+  execv(path, argv);            // returns only on failure
+  unsetenv("OMP_WAIT_POLICY");  // keep the environment as it was for anything this process starts
 }
 
 }  // namespace attend::cli
