@@ -2,14 +2,16 @@
 // are computed transposed, st[key][query] = k · (q·scale)ᵀ, so the per-query softmax statistics (max, sum, lse) are
 // vertical vector operations over 16 queries at a time and no tile is ever transposed.
 //
-// Forward, one work unit = (b, h, 64-query tile), one thread each:
+// Forward, one work unit = (b, h, block of up to 4 query tiles), one thread each; per key tile, each query tile of
+// the block that sees it takes one step (so a key/value tile read from L2 serves up to 256 queries):
 //   qt = (q·scale)ᵀ [D, 64]; for each 64-key tile up to the last key any query of the tile sees:
 //     st = k_tile qt (+ bias, masks);  m' = max(m, max_j st);  p = exp(st − m');  l = l·e^(m−m') + Σ_j p
 //     o = o·e^(m−m') + pᵀ v_tile
 //   out = o / l, lse = m + log l (a query with no kept key: out 0, lse +inf).
 // Backward (FlashAttention-2), one work unit = (b, key/value head), one thread each, so dk, dv and the dq of the
 // group's query heads are owned by one thread and summed in a fixed order:
-//   per query head: qt = (q·scale)ᵀ, dot = doutᵀ, δ = rowsum(dout ⊙ out); per key tile, per query tile:
+//   per query head: qt = (q·scale)ᵀ, dot = doutᵀ, δ = rowsum(dout ⊙ out); per group of 4 key tiles, per query
+//   tile, per key tile of the group (the query tile's data is reused from L1/L2 by the group):
 //     pt = exp(st − lse);  dv += pt dout;  dpt = v_tile dot;  dst = pt ⊙ (dpt − δ)·scale
 //     dk += dst q;  dq += dstᵀ k_tile
 #include "flash_attention_avx512.hpp"
@@ -33,12 +35,26 @@ using P = FlashAttentionProblem<float>;
 
 constexpr int64_t kBq = 64;  // queries per tile (4 vectors)
 constexpr int64_t kBk = 64;  // keys per tile
+constexpr int64_t kGroup = 4;  // key tiles per backward group (256 keys: k, v, dk, dv = 256 KiB at D = 64)
+
+constexpr int64_t kMaxSub = 4;  // query tiles per forward work unit (a block of up to 256 queries)
+
+// Query tiles per forward unit: 4, so each key/value tile read from L2 serves 256 queries, unless that leaves
+// fewer than 16 units (small problems keep their parallelism). A query's result does not depend on this choice:
+// every query tile runs the same key loop in the same order whichever block it is in.
+int64_t forward_subtiles(const P& p) {
+  const int64_t tiles = (p.tq + kBq - 1) / kBq;
+  int64_t sub = kMaxSub;
+  while (sub > 1 && p.batch * p.heads * ((tiles + sub - 1) / sub) < 16) sub /= 2;
+  return sub;
+}
 
 struct ForwardScratch {
-  std::vector<float> qt, st, o, alpha;
+  std::vector<float> qt, st, o, alpha, m, l;
   explicit ForwardScratch(const P& p)
-      : qt(static_cast<size_t>(p.dim * kBq)), st(static_cast<size_t>(kBk * kBq)),
-        o(static_cast<size_t>(kBq * p.dim_v)), alpha(static_cast<size_t>(kBq)) {}
+      : qt(static_cast<size_t>(kMaxSub * p.dim * kBq)), st(static_cast<size_t>(kBk * kBq)),
+        o(static_cast<size_t>(kMaxSub * kBq * p.dim_v)), alpha(static_cast<size_t>(kBq)),
+        m(static_cast<size_t>(kMaxSub * kBq)), l(static_cast<size_t>(kMaxSub * kBq)) {}
 };
 
 // x[0..n) *= a
@@ -50,70 +66,84 @@ ATTEND_FLASH_AVX512 inline void scale_row(float* x, int64_t n, float a) {
   }
 }
 
-ATTEND_FLASH_AVX512 void forward_tile(const P& p, int64_t b, int64_t h, int64_t q0, float* out, float* lse,
-                                      ForwardScratch& w) {
+// One key tile [k0, k0 + mk) for the query tile at q0 (nq queries): qt [D, 64] its packed (q·scale)ᵀ, o [nq, Dv]
+// its accumulator, m and l [64] its running max and sum.
+ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t q0, int64_t nq, const float* kh,
+                                      const float* vh, int64_t k0, int64_t mk, const float* qt, float* o, float* ms,
+                                      float* ls, ForwardScratch& w) {
+  const int64_t D = p.dim, Dv = p.dim_v, n16 = flash::round_lanes(nq), nvq = n16 / kLanes;
+  float* st = w.st.data();
+  gemm(mk, n16, D, kh + k0 * D, D, 1, qt, kBq, st, kBq, false);  // st [mk, n16]
+  flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
+  for (int64_t v = 0; v < nvq; ++v) {
+    float* col = st + v * kLanes;
+    __m512 mx = _mm512_set1_ps(-kInfF);
+    for (int64_t j = 0; j < mk; ++j) mx = _mm512_max_ps(mx, _mm512_loadu_ps(col + j * kBq));
+    const __m512 mold = _mm512_loadu_ps(ms + v * kLanes);
+    const __m512 mnew = _mm512_max_ps(mold, mx);
+    // a query with every key so far masked keeps m = -inf; shift by 0 then, so no -inf − -inf
+    const __m512 shift =
+        _mm512_mask_mov_ps(mnew, _mm512_cmp_ps_mask(mnew, _mm512_set1_ps(-kInfF), _CMP_EQ_OQ), _mm512_setzero_ps());
+    const __m512 alpha = flash::exp_ps(_mm512_sub_ps(mold, shift));
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t j = 0; j < mk; ++j) {
+      const __m512 e = flash::exp_ps(_mm512_sub_ps(_mm512_loadu_ps(col + j * kBq), shift));
+      _mm512_storeu_ps(col + j * kBq, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    _mm512_storeu_ps(ls + v * kLanes, _mm512_fmadd_ps(_mm512_loadu_ps(ls + v * kLanes), alpha, sum));
+    _mm512_storeu_ps(ms + v * kLanes, mnew);
+    _mm512_storeu_ps(w.alpha.data() + v * kLanes, alpha);
+  }
+  if (k0 > 0)  // a query whose max did not change has alpha = 1 exactly: skipping it changes no bit
+    for (int64_t i = 0; i < nq; ++i)
+      if (w.alpha[static_cast<size_t>(i)] != 1.0F) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)]);
+  gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * Dv, Dv, o, Dv, true);  // o += pᵀ v
+}
+
+// One unit: the `sub` query tiles from q_begin of (b, h). Per key tile, every query tile of the block that sees it
+// takes its step, so the key and value tile is read from L2 once for up to 256 queries; each query tile's own
+// sequence of steps (key tiles in order) is that of a block of one tile.
+ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t q_begin, int64_t sub, float* out,
+                                       float* lse, ForwardScratch& w) {
   const int64_t D = p.dim, Dv = p.dim_v, g = p.heads / p.kv_heads;
-  const int64_t nq = std::min(kBq, p.tq - q0), n16 = flash::round_lanes(nq), nvq = n16 / kLanes;
-  const int64_t row0 = (b * p.heads + h) * p.tq + q0;
-  const float* qh = p.q + row0 * D;
+  const int64_t q_end = std::min(p.tq, q_begin + sub * kBq), nsub = (q_end - q_begin + kBq - 1) / kBq;
+  const int64_t row0 = (b * p.heads + h) * p.tq;
   const float* kh = p.k + (b * p.kv_heads + h / g) * p.tk * D;
   const float* vh = p.v + (b * p.kv_heads + h / g) * p.tk * Dv;
-  float* qt = w.qt.data();
-  float* st = w.st.data();
-  float* o = w.o.data();
   const auto scale = static_cast<float>(p.scale);
-  if (nq < kBq) std::fill(qt, qt + D * kBq, 0.0F);
-  for (int64_t i = 0; i < nq; ++i)  // rows of q read in order, written as columns of qt [D, 64]
-    for (int64_t d = 0; d < D; ++d) qt[d * kBq + i] = qh[i * D + d] * scale;
-  std::fill(o, o + nq * Dv, 0.0F);
-  __m512 m[kBq / kLanes], l[kBq / kLanes];
-  for (int64_t v = 0; v < nvq; ++v) {
-    m[v] = _mm512_set1_ps(-kInfF);
-    l[v] = _mm512_setzero_ps();
+  int64_t kend[kMaxSub], kmax = 0;
+  for (int64_t s = 0; s < nsub; ++s) {
+    const int64_t q0 = q_begin + s * kBq, nq = std::min(kBq, q_end - q0);
+    const float* qh = p.q + (row0 + q0) * D;
+    float* qt = w.qt.data() + s * D * kBq;  // [D, 64]
+    if (nq < kBq) std::fill(qt, qt + D * kBq, 0.0F);
+    for (int64_t i = 0; i < nq; ++i)  // rows of q read in order, written as columns of qt
+      for (int64_t d = 0; d < D; ++d) qt[d * kBq + i] = qh[i * D + d] * scale;
+    std::fill_n(w.o.data() + s * kBq * Dv, nq * Dv, 0.0F);
+    std::fill_n(w.m.data() + s * kBq, kBq, -kInfF);
+    std::fill_n(w.l.data() + s * kBq, kBq, 0.0F);
+    kend[s] = flash::key_end(p, b, q0 + nq - 1);
+    kmax = std::max(kmax, kend[s]);
   }
-  const int64_t kend = flash::key_end(p, b, q0 + nq - 1);
-  for (int64_t k0 = 0; k0 < kend; k0 += kBk) {
-    const int64_t mk = std::min(kBk, kend - k0);
-    gemm(mk, n16, D, kh + k0 * D, D, 1, qt, kBq, st, kBq, false);  // st [mk, n16]
-    flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
-    for (int64_t v = 0; v < nvq; ++v) {
-      float* col = st + v * kLanes;
-      __m512 mx = _mm512_set1_ps(-kInfF);
-      for (int64_t j = 0; j < mk; ++j) mx = _mm512_max_ps(mx, _mm512_loadu_ps(col + j * kBq));
-      const __m512 mnew = _mm512_max_ps(m[v], mx);
-      // a query with every key so far masked keeps m = -inf; shift by 0 then, so no -inf − -inf
-      const __m512 shift =
-          _mm512_mask_mov_ps(mnew, _mm512_cmp_ps_mask(mnew, _mm512_set1_ps(-kInfF), _CMP_EQ_OQ), _mm512_setzero_ps());
-      const __m512 alpha = flash::exp_ps(_mm512_sub_ps(m[v], shift));
-      __m512 sum = _mm512_setzero_ps();
-      for (int64_t j = 0; j < mk; ++j) {
-        const __m512 e = flash::exp_ps(_mm512_sub_ps(_mm512_loadu_ps(col + j * kBq), shift));
-        _mm512_storeu_ps(col + j * kBq, e);
-        sum = _mm512_add_ps(sum, e);
-      }
-      l[v] = _mm512_fmadd_ps(l[v], alpha, sum);
-      m[v] = mnew;
-      _mm512_storeu_ps(w.alpha.data() + v * kLanes, alpha);
+  for (int64_t k0 = 0; k0 < kmax; k0 += kBk)
+    for (int64_t s = 0; s < nsub; ++s) {
+      if (k0 >= kend[s]) continue;
+      const int64_t q0 = q_begin + s * kBq, nq = std::min(kBq, q_end - q0);
+      forward_step(p, b, h, q0, nq, kh, vh, k0, std::min(kBk, kend[s] - k0), w.qt.data() + s * D * kBq,
+                   w.o.data() + s * kBq * Dv, w.m.data() + s * kBq, w.l.data() + s * kBq, w);
     }
-    if (k0 > 0)  // a query whose max did not change has alpha = 1 exactly: skipping it changes no bit
-      for (int64_t i = 0; i < nq; ++i)
-        if (w.alpha[static_cast<size_t>(i)] != 1.0F) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)]);
-    gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * Dv, Dv, o, Dv, true);  // o += pᵀ v
-  }
-  float ms[kBq], ls[kBq];
-  for (int64_t v = 0; v < nvq; ++v) {
-    _mm512_storeu_ps(ms + v * kLanes, m[v]);
-    _mm512_storeu_ps(ls + v * kLanes, l[v]);
-  }
-  for (int64_t i = 0; i < nq; ++i) {
-    float* dst = out + (row0 + i) * Dv;
-    if (ls[i] > 0.0F) {
-      std::copy(o + i * Dv, o + (i + 1) * Dv, dst);
-      scale_row(dst, Dv, 1.0F / ls[i]);
-      lse[row0 + i] = ms[i] + std::log(ls[i]);
+  for (int64_t i = 0; i < q_end - q_begin; ++i) {
+    const float* o = w.o.data() + i * Dv;  // the sub-tiles' accumulators are consecutive [64, Dv] blocks
+    const float mi = w.m[static_cast<size_t>(i)], li = w.l[static_cast<size_t>(i)];
+    float* dst = out + (row0 + q_begin + i) * Dv;
+    if (li > 0.0F) {
+      std::copy(o, o + Dv, dst);
+      scale_row(dst, Dv, 1.0F / li);
+      lse[row0 + q_begin + i] = mi + std::log(li);
     } else {  // no kept key
       std::fill(dst, dst + Dv, 0.0F);
-      lse[row0 + i] = kInfF;
+      lse[row0 + q_begin + i] = kInfF;
     }
   }
 }
@@ -153,6 +183,34 @@ void pack_head(const P& p, int64_t row0, const float* out, const float* lse, con
   }
 }
 
+// One (key tile, query tile) pair: p = exp(s − lse), dv += pᵀ dout, ds = p ⊙ (dout vᵀ − δ)·scale, dk += dsᵀ q,
+// dq += ds k; st and dpt are [mk, 64] transposed tiles.
+ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t row0, int64_t q0, int64_t nq,
+                                       int64_t n16, int64_t k0, int64_t mk, const float* kh, const float* vh,
+                                       const float* dout, float* dqh, float* dkh, float* dvh, BackwardScratch& w) {
+  const int64_t D = p.dim, Dv = p.dim_v;
+  const __m512 scale = _mm512_set1_ps(static_cast<float>(p.scale));
+  float* st = w.st.data();
+  float* dpt = w.dpt.data();
+  gemm(mk, n16, D, kh + k0 * D, D, 1, w.qt.data() + q0 * D, kBq, st, kBq, false);  // st [mk, n16]
+  flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
+  for (int64_t j = 0; j < mk; ++j)
+    for (int64_t i = 0; i < n16; i += kLanes) {
+      const __m512 s = _mm512_loadu_ps(st + j * kBq + i);
+      _mm512_storeu_ps(st + j * kBq + i, flash::exp_ps(_mm512_sub_ps(s, _mm512_loadu_ps(&w.lse[q0 + i]))));
+    }
+  gemm(mk, Dv, nq, st, kBq, 1, dout + (row0 + q0) * Dv, Dv, dvh + k0 * Dv, Dv, true);  // dv += pt dout
+  gemm(mk, n16, Dv, vh + k0 * Dv, Dv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);    // dpt [mk, n16]
+  for (int64_t j = 0; j < mk; ++j)
+    for (int64_t i = 0; i < n16; i += kLanes) {
+      const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));
+      const __m512 p_ji = _mm512_loadu_ps(st + j * kBq + i);
+      _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
+    }
+  gemm(mk, D, nq, dpt, kBq, 1, p.q + (row0 + q0) * D, D, dkh + k0 * D, D, true);  // dk += dst q
+  gemm(nq, D, mk, dpt, 1, kBq, kh + k0 * D, D, dqh + q0 * D, D, true);            // dq += dstᵀ k
+}
+
 ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const float* out, const float* lse,
                                        const float* dout, float* dq, float* dk, float* dv, BackwardScratch& w) {
   const int64_t D = p.dim, Dv = p.dim_v, g = p.heads / p.kv_heads;
@@ -162,37 +220,27 @@ ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const
   float* dvh = dv + (b * p.kv_heads + hkv) * p.tk * Dv;
   std::fill(dkh, dkh + p.tk * D, 0.0F);
   std::fill(dvh, dvh + p.tk * Dv, 0.0F);
-  const __m512 scale = _mm512_set1_ps(static_cast<float>(p.scale));
-  float* st = w.st.data();
-  float* dpt = w.dpt.data();
   const int64_t kend = flash::key_end(p, b, p.tq - 1);
   for (int64_t h = hkv * g; h < (hkv + 1) * g; ++h) {
     const int64_t row0 = (b * p.heads + h) * p.tq;
     float* dqh = dq + row0 * D;
     std::fill(dqh, dqh + p.tq * D, 0.0F);
     pack_head(p, row0, out, lse, dout, w);
-    for (int64_t k0 = 0; k0 < kend; k0 += kBk) {
-      const int64_t mk = std::min(kBk, kend - k0);
-      const int64_t first_q = p.causal ? std::max<int64_t>(0, k0 - p.causal_offset) : 0;
+    // Key tiles in groups of kGroup: per group the query tiles run in order and, per query tile, the group's key
+    // tiles in order, so the query side (qt, dot, q, dout, dq: 80 KiB per tile) is read from L2 once per group
+    // instead of once per key tile. Every sum keeps its order: dk and dv of a key tile over the query tiles in
+    // order, dq of a query tile over the key tiles in order.
+    for (int64_t g0 = 0; g0 < kend; g0 += kGroup * kBk) {
+      const int64_t g1 = std::min(kend, g0 + kGroup * kBk);
+      const int64_t first_q = p.causal ? std::max<int64_t>(0, g0 - p.causal_offset) : 0;
       for (int64_t q0 = first_q / kBq * kBq; q0 < p.tq; q0 += kBq) {
         const int64_t nq = std::min(kBq, p.tq - q0), n16 = flash::round_lanes(nq);
-        gemm(mk, n16, D, kh + k0 * D, D, 1, w.qt.data() + q0 * D, kBq, st, kBq, false);  // st [mk, n16]
-        flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
-        for (int64_t j = 0; j < mk; ++j)
-          for (int64_t i = 0; i < n16; i += kLanes) {
-            const __m512 s = _mm512_loadu_ps(st + j * kBq + i);
-            _mm512_storeu_ps(st + j * kBq + i, flash::exp_ps(_mm512_sub_ps(s, _mm512_loadu_ps(&w.lse[q0 + i]))));
-          }
-        gemm(mk, Dv, nq, st, kBq, 1, dout + (row0 + q0) * Dv, Dv, dvh + k0 * Dv, Dv, true);  // dv += pt dout
-        gemm(mk, n16, Dv, vh + k0 * Dv, Dv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);    // dpt [mk, n16]
-        for (int64_t j = 0; j < mk; ++j)
-          for (int64_t i = 0; i < n16; i += kLanes) {
-            const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));
-            const __m512 p_ji = _mm512_loadu_ps(st + j * kBq + i);
-            _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
-          }
-        gemm(mk, D, nq, dpt, kBq, 1, p.q + (row0 + q0) * D, D, dkh + k0 * D, D, true);  // dk += dst q
-        gemm(nq, D, mk, dpt, 1, kBq, kh + k0 * D, D, dqh + q0 * D, D, true);            // dq += dstᵀ k
+        for (int64_t k0 = g0; k0 < g1; k0 += kBk) {
+          // the query tile sees key tile k0 unless the whole tile lies above the diagonal
+          if (p.causal && q0 + nq - 1 + p.causal_offset < k0) break;
+          const int64_t mk = std::min(kBk, g1 - k0);
+          backward_step(p, b, h, row0, q0, nq, n16, k0, mk, kh, vh, dout, dqh, dkh, dvh, w);
+        }
       }
     }
   }
@@ -203,16 +251,16 @@ bool parallel(int64_t units) { return units > 1 && !omp_in_parallel(); }
 }  // namespace
 
 void flash_attention_forward_avx512(const P& p, float* out, float* lse) {
-  const int64_t tiles = (p.tq + kBq - 1) / kBq;
-  const int64_t units = p.batch * p.heads * tiles;
+  const int64_t sub = forward_subtiles(p), blocks = ((p.tq + kBq - 1) / kBq + sub - 1) / sub;
+  const int64_t units = p.batch * p.heads * blocks;
 #pragma omp parallel if (parallel(units))
   {
     ForwardScratch w(p);
-    // Dynamic: causal tiles differ in cost. Each unit is computed whole by one thread: no dependence on the count.
+    // Dynamic: causal blocks differ in cost. Each unit is computed whole by one thread: no dependence on the count.
 #pragma omp for schedule(dynamic, 1)
     for (int64_t u = 0; u < units; ++u) {
-      const int64_t t = u % tiles, bh = u / tiles;
-      forward_tile(p, bh / p.heads, bh % p.heads, t * kBq, out, lse, w);
+      const int64_t t = u % blocks, bh = u / blocks;
+      forward_block(p, bh / p.heads, bh % p.heads, t * sub * kBq, sub, out, lse, w);
     }
   }
 }

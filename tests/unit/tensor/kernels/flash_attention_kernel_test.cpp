@@ -157,6 +157,17 @@ TEST(FlashAttentionKernel, MatchesNaiveUnderMasks) {
   }
 }
 
+// The forward's units are blocks of up to 4 query tiles (256 queries) and the backward runs the key tiles in groups
+// of 4 (256 keys): lengths with several blocks and groups and partial last ones, under causal (the block's query
+// tiles end their key loops at different tiles) and key lengths.
+TEST(FlashAttentionKernel, MatchesNaiveOverQueryBlocksAndKeyGroups) {
+  // 8 heads or more: 4-tile blocks (smaller problems use 2 or 1 to keep 16 units)
+  check({.b = 2, .h = 4, .hkv = 1, .tq = 600, .tk = 530, .d = 16, .dv = 16});
+  check({.b = 2, .h = 4, .hkv = 2, .tq = 600, .tk = 600, .d = 16, .dv = 16, .causal = 0});
+  check({.b = 2, .h = 4, .hkv = 4, .tq = 520, .tk = 700, .d = 16, .dv = 24, .lengths = true, .causal = 180});
+  check({.b = 1, .h = 2, .hkv = 2, .tq = 513, .tk = 257, .d = 16, .dv = 16});  // 2 heads: 1-tile blocks
+}
+
 TEST(FlashAttentionKernel, FullyMaskedRowsGiveZerosAndInfiniteLse) {
   Config c{.b = 2, .h = 1, .hkv = 1, .tq = 70, .tk = 70, .d = 16, .dv = 16, .lengths = true, .causal = -3};
   Case r(c);
@@ -176,7 +187,8 @@ TEST(FlashAttentionKernel, FullyMaskedRowsGiveZerosAndInfiniteLse) {
 TEST(FlashAttentionKernel, OneAndTwoThreadsAreBitwiseEqual) {
   const int saved = num_threads();
   for (const Config& c : {Config{.b = 2, .h = 4, .hkv = 2, .tq = 300, .tk = 257, .d = 64, .dv = 64, .causal = 0},
-                          Config{.b = 1, .h = 3, .hkv = 3, .tq = 129, .tk = 129, .d = 80, .dv = 80, .bias = true}}) {
+                          Config{.b = 1, .h = 3, .hkv = 3, .tq = 129, .tk = 129, .d = 80, .dv = 80, .bias = true},
+                          Config{.b = 2, .h = 4, .hkv = 2, .tq = 600, .tk = 530, .d = 16, .dv = 16, .causal = 0}}) {
     SCOPED_TRACE(name(c));
     Case one(c), two(c);
     set_num_threads(1);
