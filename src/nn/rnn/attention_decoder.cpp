@@ -248,11 +248,11 @@ AttentionDecoder::Advanced AttentionDecoder::advance(const Var& gx_input, const 
 }
 
 AttentionDecoderStep AttentionDecoder::step_projected(const Var& gx_input, const AttentionDecoderMemory& memory,
-                                                      const AttentionDecoderState& state) const {
+                                                      const AttentionDecoderState& state, bool with_logits) const {
   Advanced adv = advance(gx_input, memory, state);
   const Var h_star = fuse(adv.cell.h, adv.attended.context);  // [B, H]
   AttentionDecoderStep out;
-  out.logits = linear_y_ ? linear_y_->forward(h_star) : Var();  // [B, V]
+  if (with_logits && linear_y_) out.logits = linear_y_->forward(h_star);  // [B, V]
   out.output = h_star;
   out.attention = adv.attended.weights;
   out.coverage_loss = adv.attended.coverage_loss;
@@ -283,20 +283,19 @@ AttentionDecoderOutput AttentionDecoder::forward(const Var& input, const Attenti
   check_state(state, B, memory.memory.size(1));
   // The input part of the cell's input projection for every step at once: one GEMM over B·Tt rows.
   const Var gx_all = linear(input, narrow(weight_ih_, 1, 0, E), bias_ih_);  // [B, Tt, G·H]
-  std::vector<Var> logits, outputs, weights, coverage_loss, states, contexts;
+  std::vector<Var> outputs, weights, coverage_loss, states, contexts;
   AttentionDecoderState s = state;
   AttentionDecoderOutput out;
-  if (options_.input_feeding) {  // h*_t feeds step t + 1: fuse and project step by step
+  if (options_.input_feeding) {  // h*_t feeds step t + 1: fuse step by step; the output layer once over B·Tt rows
     for (int64_t t = 0; t < Tt; ++t) {
-      AttentionDecoderStep st = step_projected(select(gx_all, 1, t), memory, s);  // [B, G·H]
-      if (st.logits.defined()) logits.push_back(st.logits);
+      AttentionDecoderStep st = step_projected(select(gx_all, 1, t), memory, s, /*with_logits=*/false);  // [B, G·H]
       outputs.push_back(st.output);
       weights.push_back(st.attention);
       if (st.coverage_loss.defined()) coverage_loss.push_back(st.coverage_loss);
       s = std::move(st.state);
     }
-    if (!logits.empty()) out.logits = stack(logits, 1);  // [B, Tt, V]
-    out.outputs = stack(outputs, 1);                    // [B, Tt, H]
+    out.outputs = stack(outputs, 1);                                 // [B, Tt, H]
+    if (linear_y_) out.logits = linear_y_->forward(out.outputs);  // [B, Tt, V]
   } else {  // nothing recurrent depends on h*: the fusion and the output layer run once over all B·Tt rows
     for (int64_t t = 0; t < Tt; ++t) {
       Advanced adv = advance(select(gx_all, 1, t), memory, s);

@@ -162,9 +162,10 @@ class AttentionDecoder : public Module {
   };
   // The recurrent part of one step: attention (before the cell for bahdanau, after it for luong) and the cell.
   Advanced advance(const Var& gx_input, const AttentionDecoderMemory& memory, const AttentionDecoderState& state) const;
-  // One step given the input part of the cell's input projection, x_t W_xᵀ + b_ih [B, G·H].
+  // One step given the input part of the cell's input projection, x_t W_xᵀ + b_ih [B, G·H]. Without `with_logits`
+  // the output layer is left to the caller (forward projects all steps in one GEMM).
   AttentionDecoderStep step_projected(const Var& gx_input, const AttentionDecoderMemory& memory,
-                                      const AttentionDecoderState& state) const;
+                                      const AttentionDecoderState& state, bool with_logits = true) const;
   void check_state(const AttentionDecoderState& state, int64_t batch, int64_t keys) const;
 
   AttentionDecoderOptions options_;
