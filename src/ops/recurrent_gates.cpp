@@ -53,7 +53,7 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
     const T *px = gx.data<T>(), *pg = gh.data<T>(), *ph = h.data<T>();
     T *po = out.data<T>(), *ps = rzn.data<T>();
     parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
-      detail::gru_forward_row<T>(H, px + b * 3 * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, po + b * H);
+      detail::gru_forward_row<T>(H, px + b * 3 * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, po + b * H, 0, H);
     });
   });
   return make_result(out, {gx_in, gh_in, h_in}, [gh, h, rzn, B, H](const Tensor& grad, Grads& grads) {
@@ -66,7 +66,7 @@ Var gru_gates(const Var& gx_in, const Var& gh_in, const Var& h_in) {
       T *pdx = dgx.data<T>(), *pdg = dgh.data<T>(), *pdh = dh.data<T>();
       parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
         detail::gru_backward_row<T>(H, pgy + b * H, pg + b * 3 * H, ph + b * H, ps + b * 3 * H, pdx + b * 3 * H,
-                            pdg + b * 3 * H, pdh + b * H);
+                                    pdg + b * 3 * H, pdh + b * H, 0, H);
       });
     });
     grads[0] = dgx;
@@ -91,7 +91,7 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
     T *po = out.data<T>(), *ps = saved.data<T>();
     parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
       T* o = po + b * 2 * H;
-      detail::lstm_forward_row<T>(H, px + b * 4 * H, pg + b * 4 * H, pc + b * H, ps + b * 5 * H, o, o + H);
+      detail::lstm_forward_row<T>(H, px + b * 4 * H, pg + b * 4 * H, pc + b * H, ps + b * 5 * H, o, o + H, 0, H);
     });
   });
   return make_result(out, {gx_in, gh_in, c_in}, [c, saved, B, H](const Tensor& grad, Grads& grads) {
@@ -103,7 +103,8 @@ Var lstm_gates(const Var& gx_in, const Var& gh_in, const Var& c_in) {
       T *pd = dgates.data<T>(), *pdc = dc.data<T>();
       parallel_for(B, parallel_rows(B, H), [&](int64_t b) {
         const T* gy_row = pgy + b * 2 * H;  // dh' | dc'
-        detail::lstm_backward_row<T>(H, gy_row, gy_row + H, pc + b * H, ps + b * 5 * H, pd + b * 4 * H, pdc + b * H);
+        detail::lstm_backward_row<T>(H, gy_row, gy_row + H, pc + b * H, ps + b * 5 * H, pd + b * 4 * H, pdc + b * H, 0,
+                                     H);
       });
     });
     grads[0] = dgates;

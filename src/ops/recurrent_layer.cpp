@@ -1,9 +1,9 @@
 // gru_layer and lstm_layer (include/attend/ops/recurrent_layer.hpp): the forward time loop of one direction, then its
-// backward right below; run_layer runs the D directions, side by side on two threads when it can. Both cells share
-// the loops; a cell policy (GruCell, LstmCell) holds what differs: the saved buffers, the row kernels
-// (recurrent_rows.hpp) and whether dL/dh_{t−1} has a direct part besides dĝ_t W_hh. Every element is computed by one
-// thread in a fixed order and the GEMMs split by shape only (inside the two-direction region they run serially), so
-// results do not depend on the thread count.
+// backward right below; run_layer runs the D directions, side by side on two threads when it can, and a single
+// direction on two threads that split its hidden units (for_units). Both cells share the loops; a cell policy
+// (GruCell, LstmCell) holds what differs: the saved buffers, the row kernels (recurrent_rows.hpp) and whether
+// dL/dh_{t−1} has a direct part besides dĝ_t W_hh. Every element is computed by one thread in a fixed order, and the
+// unit split falls on the row GEMM's panel boundaries, so results do not depend on the thread count.
 #include "attend/ops/recurrent_layer.hpp"
 
 #include <omp.h>
@@ -15,6 +15,7 @@
 #include "attend/autograd/node.hpp"
 #include "attend/core/threads.hpp"
 #include "attend/ops/registry.hpp"
+#include "attend/tensor/elementwise.hpp"
 #include "attend/tensor/kernels/row_gemm.hpp"
 #include "attend/tensor/linalg.hpp"
 #include "recurrent_rows.hpp"
@@ -81,8 +82,6 @@ Dims check_layer(const char* op, int64_t gates, const Var& gx, const std::vector
   return {steps, batch, hidden, gates, dirs};
 }
 
-bool parallel_rows(int64_t rows, int64_t width) { return parallel_worth(rows, rows * width); }
-
 // Runs body(d) for the directions: on two threads when there are two and the pool has them (each direction then runs
 // its GEMMs and rows serially: the same computation as on one thread).
 template <class Body>
@@ -128,26 +127,72 @@ struct LstmCell {
 // Direction 1 runs backwards in time.
 int64_t time_of(int64_t s, int64_t steps, int64_t dir) { return dir == 1 ? steps - 1 - s : s; }
 
-// W_hh packed for kernels::row_gemm (f32 only; undefined otherwise): transposed = true packs B = W_hhᵀ [H, G·H] for
-// the forward's h W_hhᵀ, false B = W_hh [G·H, H] for the backward's dĝ W_hh. Once per layer call.
-Tensor packed_weight(const Tensor& w_hh, bool transposed) {
-  if (w_hh.dtype() != DType::f32) return Tensor();
-  const int64_t rows = w_hh.size(0), cols = w_hh.size(1);  // [G·H, H]
-  const int64_t K = transposed ? cols : rows, N = transposed ? rows : cols;
-  Tensor out = Tensor::empty({kernels::row_gemm_packed_size(K, N)}, DType::f32);
-  kernels::row_gemm_pack(K, N, w_hh.data<float>(), transposed ? 1 : cols, transposed ? cols : 1, out.data<float>());
-  return out;
+// A weight packed for kernels::row_gemm (f32 only; data undefined otherwise) as `blocks` column blocks of `width`
+// columns, each packed on its own, so that the columns [u0, u1) of a block, u0 a multiple of the panel width, are whole
+// panels: the forward packs B = W_hhᵀ [H, G·H] per gate (G blocks of H), the backward B = W_hh [G·H, H] (one block).
+struct PackedWeight {
+  Tensor data;
+  int64_t K = 0, width = 0;
+  const float* at(int64_t block, int64_t u0) const {
+    return data.data<float>() + block * kernels::row_gemm_packed_size(K, width) + kernels::row_gemm_packed_size(K, u0);
+  }
+};
+
+PackedWeight packed_weight(const Tensor& w_hh, bool transposed) {
+  const int64_t H = w_hh.size(1), GH = w_hh.size(0);  // [G·H, H]
+  PackedWeight pw{Tensor(), transposed ? H : GH, H};
+  if (w_hh.dtype() != DType::f32) return pw;  // the block layout only
+  const int64_t blocks = transposed ? GH / H : 1, per_block = kernels::row_gemm_packed_size(pw.K, H);
+  pw.data = Tensor::empty({blocks * per_block}, DType::f32);
+  for (int64_t g = 0; g < blocks; ++g) {  // B(k, j) of gate g = w_hh[(g·H + j)·H + k]; untransposed w_hh[k·H + j]
+    kernels::row_gemm_pack(pw.K, H, w_hh.data<float>() + g * H * H, transposed ? 1 : H, transposed ? H : 1,
+                           pw.data.data<float>() + g * per_block);
+  }
+  return pw;
 }
 
-// c[0, n) (+)= a[0, n) · B for 2-D views a [·, K] and c [·, N] with unit column stride: f32 through the row GEMM on
-// the packed B, f64 OpenBLAS on b (B itself, a view).
+// Columns [c0, c0 + w) of c[0, n) (+)= a[0, n) · b, for 2-D views a [·, K], b [K, ·] and c with unit column stride,
+// c0 = block · width + u0: f32 through the row GEMM on the packed block, f64 OpenBLAS on b (a view of W_hh or W_hhᵀ).
 template <class T>
-void step_gemm(const Tensor& a, int64_t n, const Tensor& b, const Tensor& packed, const Tensor& c, bool accumulate) {
+void gemm_columns(int64_t n, const Tensor& a, const Tensor& b, const PackedWeight& packed, int64_t block, int64_t u0,
+                  int64_t u1, const Tensor& c, bool accumulate) {
+  const int64_t c0 = block * packed.width + u0, w = u1 - u0;
   if constexpr (std::is_same_v<T, float>) {
-    kernels::row_gemm(n, c.size(1), a.size(1), a.data<float>(), a.stride(0), packed.data<float>(), c.data<float>(),
+    kernels::row_gemm(n, w, a.size(1), a.data<float>(), a.stride(0), packed.at(block, u0), c.data<float>() + c0,
                       c.stride(0), accumulate);
   } else {
-    gemm_into(a.narrow(0, 0, n), b, c.narrow(0, 0, n), 1.0, accumulate ? 1.0 : 0.0);
+    const Tensor product = matmul(a.narrow(0, 0, n), b.narrow(1, c0, w));  // a column slice of c is not contiguous
+    const Tensor slice = c.narrow(0, 0, n).narrow(1, c0, w);
+    if (accumulate) {
+      add_into(slice, product);
+    } else {
+      slice.copy_(product);
+    }
+  }
+}
+
+// The hidden units [0, split) and [split, H) of the two threads that split one direction's steps (split a multiple of
+// the row GEMM's panel width); 0 when the units are too few to split.
+int64_t unit_split(int64_t H) {
+  const int64_t half = (H / 2 + kernels::kRowGemmPanel - 1) / kernels::kRowGemmPanel * kernels::kRowGemmPanel;
+  return half < H ? half : 0;
+}
+
+// Runs steps(u0, u1, two) over the hidden units: on two threads splitting them at unit_split when one direction runs
+// alone (dirs = 1), the pool has two threads and the work is worth it (two = true: steps then waits at a barrier after
+// each step), else on the calling thread over [0, H).
+template <class Steps>
+void for_units(const Dims& dm, Steps&& steps) {
+  const int64_t H = dm.hidden, split = unit_split(H);
+  if (dm.dirs == 1 && split > 0 && num_threads() >= 2 && !omp_in_parallel() &&
+      parallel_worth(2, dm.batch * dm.gates * H * H)) {
+#pragma omp parallel num_threads(2)
+    {
+      const bool first = omp_get_thread_num() == 0;
+      steps(first ? 0 : split, first ? split : H, true);
+    }
+  } else {
+    steps(0, H, false);
   }
 }
 
@@ -174,60 +219,83 @@ Tensor column_sums(const Tensor& m, int64_t rows, int64_t cols, int64_t ld, int6
 // columns d·G·H and d·H; the running state lives in out's rows T (h) and T + 1 (c).
 struct Direction {
   int64_t d = 0;
-  Tensor w_hh, b_hh, packed;  // [G·H, H], [G·H] or undefined, W_hh packed for the step GEMM
+  Tensor w_hh, b_hh;    // [G·H, H], [G·H] or undefined
+  PackedWeight packed;  // W_hh packed for the step GEMM (the forward's, then the backward's)
 };
 
-// The forward of direction dir.d: writes its columns of out (outputs, h_n, c_n); fills cell when recording.
+// The forward of direction dir.d: writes its columns of out (outputs, h_n, c_n); fills cell when recording. Every
+// step reads h from one of two buffers (out's row T and a scratch) and writes h' to the other, so the threads of
+// for_units, each on its own hidden units (its columns of every gate), need one barrier per step; c and the saved
+// buffers are per unit.
 template <class Cell, class F>
 void forward_direction(const Dims& dm, const Tensor& gx, const Tensor& out, const Direction& dir,
                        const std::vector<int64_t>& running, bool record, Cell& cell) {
   constexpr bool kLstm = Cell::kStates == 2;
-  const int64_t T = dm.steps, B = dm.batch, H = dm.hidden, GH = Cell::kGates * H, ld = dm.dirs * H;
+  constexpr int64_t G = Cell::kGates;
+  const int64_t T = dm.steps, B = dm.batch, H = dm.hidden, GH = G * H, ld = dm.dirs * H, lx = dm.dirs * GH;
   const DType dtype = gx.dtype();
-  const Tensor h = out.select(0, T).narrow(1, dir.d * H, H);  // [B, H], row stride D·H
-  F* ph = h.data<F>();
-  F* pc = kLstm ? out.select(0, T + 1).narrow(1, dir.d * H, H).data<F>() : nullptr;
+  const Tensor h_buf[2] = {out.select(0, T).narrow(1, dir.d * H, H), Tensor::empty({B, H}, dtype)};  // [B, H]
+  F* pc = kLstm ? out.select(0, T + 1).narrow(1, dir.d * H, H).data<F>() : nullptr;  // row stride D·H
   // Without a graph, one step's buffers are reused.
   const Tensor step_gh = record && !kLstm ? Tensor() : Tensor::empty({B, GH}, dtype);
   const Tensor step_saved = record ? Tensor() : Tensor::empty({B, kLstm ? 5 * H : 3 * H}, dtype);
   const Tensor step_c = record || !kLstm ? Tensor() : Tensor::empty({B, H}, dtype);
-  for (int64_t s = 0; s < T; ++s) {
-    const int64_t t = time_of(s, T, dir.d), n = running[t];
-    F* py = out.select(0, t).data<F>() + dir.d * H;  // row b at py + b·ld
-    for (int64_t b = n; b < B; ++b) std::fill(py + b * ld, py + b * ld + H, F{0});
-    if (n == 0) continue;
-    if (record) copy_rows<F>(B, H, ph, ld, cell.hprev.select(0, t).template data<F>(), H);  // h entering the step
-    Tensor gh = step_gh;                                                                    // [B, G·H]
-    if constexpr (!kLstm) {
-      if (record) gh = cell.gh.select(0, t);
+  const Tensor w_t = dir.w_hh.transpose(0, 1);  // [H, G·H]
+  int64_t last = 0;                             // the buffer holding h after the last step
+  for_units(dm, [&](int64_t u0, int64_t u1, bool two) {
+    const int64_t w = u1 - u0;
+    int64_t cur = 0;
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = time_of(s, T, dir.d), n = running[t];
+      const Tensor& h = h_buf[cur];
+      F *ph = h.data<F>(), *pn = h_buf[1 - cur].data<F>();
+      const int64_t lh = h.stride(0), ln = h_buf[1 - cur].stride(0);
+      F* py = out.data<F>() + t * B * ld + dir.d * H;  // row b at py + b·ld
+      if (record) copy_rows<F>(B, w, ph + u0, lh, cell.hprev.template data<F>() + t * B * H + u0, H);  // h entering
+      for (int64_t b = n; b < B; ++b) std::fill(py + b * ld + u0, py + b * ld + u1, F{0});
+      if (n == 0) continue;
+      copy_rows<F>(B - n, w, ph + n * lh + u0, lh, pn + n * ln + u0, ln);  // the rows that do not run keep their h
+      Tensor gh = step_gh;  // [B, G·H]
+      if constexpr (!kLstm) {
+        if (record) gh = cell.gh.select(0, t);
+      }
+      F* pg = gh.data<F>();
+      for (int64_t g = 0; g < G; ++g) {  // gh = b_hh + h W_hhᵀ, this thread's columns of gate g
+        if (dir.b_hh.defined()) {
+          const F* bias = dir.b_hh.data<F>() + g * H;
+          for (int64_t b = 0; b < n; ++b) std::copy(bias + u0, bias + u1, pg + b * GH + g * H + u0);
+        }
+        gemm_columns<F>(n, h, w_t, dir.packed, g, u0, u1, gh, dir.b_hh.defined());
+      }
+      const F* px = gx.data<F>() + t * B * lx + dir.d * GH;  // row b at px + b·D·G·H
+      if constexpr (kLstm) {
+        F* c_in = (record ? cell.cprev.select(0, t) : step_c).template data<F>();  // c entering the step
+        copy_rows<F>(B, w, pc + u0, ld, c_in + u0, H);
+        F* ps = (record ? cell.saved.select(0, t) : step_saved).template data<F>();
+        for (int64_t b = 0; b < n; ++b)
+          detail::lstm_forward_row<F>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
+                                      pc + b * ld, u0, u1);
+      } else {
+        F* ps = (record ? cell.rzn.select(0, t) : step_saved).template data<F>();
+        for (int64_t b = 0; b < n; ++b)
+          detail::gru_forward_row<F>(H, px + b * lx, pg + b * GH, ph + b * lh, ps + b * GH, py + b * ld, u0, u1);
+      }
+      copy_rows<F>(n, w, py + u0, ld, pn + u0, ln);  // the new state of the running rows
+      cur = 1 - cur;
+      if (two) {
+#pragma omp barrier
+      }
     }
-    F* pg = gh.data<F>();
-    if (dir.b_hh.defined())
-      for (int64_t b = 0; b < n; ++b) std::copy(dir.b_hh.data<F>(), dir.b_hh.data<F>() + GH, pg + b * GH);
-    step_gemm<F>(h, n, dir.w_hh.transpose(0, 1), dir.packed, gh, dir.b_hh.defined());  // gh += h W_hhᵀ
-    const F* px = gx.data<F>() + t * B * dm.dirs * GH + dir.d * GH;                    // row b at px + b·D·G·H
-    const int64_t lx = dm.dirs * GH;
-    if constexpr (kLstm) {
-      F* c_in = (record ? cell.cprev.select(0, t) : step_c).template data<F>();  // c entering the step
-      copy_rows<F>(B, H, pc, ld, c_in, H);
-      F* ps = (record ? cell.saved.select(0, t) : step_saved).template data<F>();
-      parallel_for(n, parallel_rows(n, GH), [&](int64_t b) {
-        detail::lstm_forward_row<F>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
-                                    pc + b * ld);
-      });
-    } else {
-      F* ps = (record ? cell.rzn.select(0, t) : step_saved).template data<F>();
-      parallel_for(n, parallel_rows(n, GH), [&](int64_t b) {
-        detail::gru_forward_row<F>(H, px + b * lx, pg + b * GH, ph + b * ld, ps + b * GH, py + b * ld);
-      });
-    }
-    copy_rows<F>(n, H, py, ld, ph, ld);  // the new state of the running rows
-  }
+    if (u0 == 0) last = cur;
+  });
+  if (last == 1) h_buf[0].copy_(h_buf[1]);
 }
 
 // The backward of direction dir.d through time: dg (its columns of [T, B, D·G·H], zero where a row is not running)
 // gets the pre-activation gradients of gh, dgx (the GRU's separate gx gradients; for LSTM dgx is dg) those of gx;
-// dh and dc ([B, H]) start as dL/dh_n, dL/dc_n and end as dL/dh0, dL/dc0.
+// dh and dc ([B, H]) start as dL/dh_n, dL/dc_n and end as dL/dh0, dL/dc0. The threads of for_units each own their
+// hidden units of dh, dc and of every gate of dg: the row kernels read and write only those, the GEMM reads all of
+// dĝ_t (hence the barrier before it) and writes the thread's columns of dh.
 template <class Cell, class F>
 void backward_direction(const Dims& dm, const Tensor& g, const Direction& dir, const std::vector<int64_t>& running,
                         const Cell& cell, const Tensor& dg, const Tensor& dgx, const Tensor& dh, const Tensor& dc) {
@@ -236,34 +304,40 @@ void backward_direction(const Dims& dm, const Tensor& g, const Direction& dir, c
                 lg = dm.dirs * GH;
   const Tensor gy = Tensor::empty({B, kLstm ? 2 * H : H}, g.dtype());  // dL/dh' (| dL/dc') of one step
   F *pdh = dh.data<F>(), *py = gy.data<F>();
-  for (int64_t s = T - 1; s >= 0; --s) {
-    const int64_t t = time_of(s, T, dir.d), n = running[t];
-    if (n == 0) continue;
-    const F* pout = g.data<F>() + t * B * ld + dir.d * H;  // dL/dy_t, row b at pout + b·ld
-    const Tensor dg_t = dg.select(0, t).narrow(1, dir.d * GH, GH);  // [B, G·H], row stride D·G·H
-    F *pdg = dg_t.data<F>(), *pdx = dgx.data<F>() + t * B * lg + dir.d * GH;
-    if constexpr (kLstm) {
-      const F *pc = cell.cprev.template data<F>() + t * B * H, *ps = cell.saved.template data<F>() + t * B * 5 * H;
-      F* pdc = dc.data<F>();
-      parallel_for(n, parallel_rows(n, GH), [&](int64_t b) {
-        F* row = py + b * 2 * H;
-        for (int64_t j = 0; j < H; ++j) row[j] = pout[b * ld + j] + pdh[b * H + j];
-        std::copy(pdc + b * H, pdc + (b + 1) * H, row + H);
-        detail::lstm_backward_row<F>(H, row, row + H, pc + b * H, ps + b * 5 * H, pdg + b * lg, pdc + b * H);
-      });
-    } else {
-      const F *pg = cell.gh.template data<F>() + t * B * GH, *pr = cell.rzn.template data<F>() + t * B * GH;
-      const F* pb = cell.hprev.template data<F>() + t * B * H;
-      parallel_for(n, parallel_rows(n, GH), [&](int64_t b) {
-        F* row = py + b * H;
-        for (int64_t j = 0; j < H; ++j) row[j] = pout[b * ld + j] + pdh[b * H + j];
-        detail::gru_backward_row<F>(H, row, pg + b * GH, pb + b * H, pr + b * GH, pdx + b * lg, pdg + b * lg,
-                                    pdh + b * H);
-      });
+  for_units(dm, [&](int64_t u0, int64_t u1, bool two) {
+    for (int64_t s = T - 1; s >= 0; --s) {
+      const int64_t t = time_of(s, T, dir.d), n = running[t];
+      if (n == 0) continue;
+      const F* pout = g.data<F>() + t * B * ld + dir.d * H;  // dL/dy_t, row b at pout + b·ld
+      const Tensor dg_t = dg.select(0, t).narrow(1, dir.d * GH, GH);  // [B, G·H], row stride D·G·H
+      F *pdg = dg_t.data<F>(), *pdx = dgx.data<F>() + t * B * lg + dir.d * GH;
+      if constexpr (kLstm) {
+        const F *pc = cell.cprev.template data<F>() + t * B * H, *ps = cell.saved.template data<F>() + t * B * 5 * H;
+        F* pdc = dc.data<F>();
+        for (int64_t b = 0; b < n; ++b) {
+          F* row = py + b * 2 * H;
+          for (int64_t j = u0; j < u1; ++j) row[j] = pout[b * ld + j] + pdh[b * H + j];
+          std::copy(pdc + b * H + u0, pdc + b * H + u1, row + H + u0);
+          detail::lstm_backward_row<F>(H, row, row + H, pc + b * H, ps + b * 5 * H, pdg + b * lg, pdc + b * H, u0,
+                                       u1);
+        }
+      } else {
+        const F *pg = cell.gh.template data<F>() + t * B * GH, *pr = cell.rzn.template data<F>() + t * B * GH;
+        const F* pb = cell.hprev.template data<F>() + t * B * H;
+        for (int64_t b = 0; b < n; ++b) {
+          F* row = py + b * H;
+          for (int64_t j = u0; j < u1; ++j) row[j] = pout[b * ld + j] + pdh[b * H + j];
+          detail::gru_backward_row<F>(H, row, pg + b * GH, pb + b * H, pr + b * GH, pdx + b * lg, pdg + b * lg,
+                                      pdh + b * H, u0, u1);
+        }
+      }
+      if (two) {
+#pragma omp barrier
+      }
+      // dL/dh_{t−1} of the running rows: dĝ_t W_hh (+ the GRU's direct part, already in dh)
+      gemm_columns<F>(n, dg_t, dir.w_hh, dir.packed, 0, u0, u1, dh, !kLstm);
     }
-    // dL/dh_{t−1} of the running rows: dĝ_t W_hh (+ the GRU's direct part, already in dh)
-    step_gemm<F>(dg_t, n, dir.w_hh, dir.packed, dh, !kLstm);
-  }
+  });
 }
 
 // The layer. Inputs in order: gx, weight_hh × D, h0 × D, (c0 × D), (bias_hh × D).

@@ -1,6 +1,8 @@
 // The per-row GRU and LSTM gate kernels shared by the one-step ops (recurrent_gates.cpp) and the whole-sequence ops
 // (recurrent_layer.cpp): each forward, then its backward right below. One row = one batch item; plain restrict pointers
 // and one simple loop per gate, so each loop vectorises. Formulas: include/attend/ops/recurrent_gates.hpp.
+// Every kernel computes the hidden units [u0, u1) of the row (gate k of unit j at k·H + j) and touches nothing else,
+// so two threads can split a row's units; the one-step ops pass [0, H).
 #pragma once
 
 #include <cstdint>
@@ -12,19 +14,20 @@ namespace attend::detail {
 // GRU forward: x = gx row, g = gh row [3H] (bias_hh included), h [H] -> rzn = saved r, z, n [3H], out = h' [H].
 template <class T>
 void gru_forward_row(int64_t H, const T* __restrict x, const T* __restrict g, const T* __restrict h, T* __restrict rzn,
-                     T* __restrict out) {
-  for (int64_t j = 0; j < H; ++j) rzn[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                                // r
-  for (int64_t j = 0; j < H; ++j) rzn[H + j] = kernels::sigmoid_of<T>(g[H + j] + x[H + j]);                    // z
-  for (int64_t j = 0; j < H; ++j) rzn[2 * H + j] = kernels::tanh_of<T>(x[2 * H + j] + g[2 * H + j] * rzn[j]);  // n
-  for (int64_t j = 0; j < H; ++j) out[j] = (h[j] - rzn[2 * H + j]) * rzn[H + j] + rzn[2 * H + j];
+                     T* __restrict out, int64_t u0, int64_t u1) {
+  for (int64_t j = u0; j < u1; ++j) rzn[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                                // r
+  for (int64_t j = u0; j < u1; ++j) rzn[H + j] = kernels::sigmoid_of<T>(g[H + j] + x[H + j]);                    // z
+  for (int64_t j = u0; j < u1; ++j) rzn[2 * H + j] = kernels::tanh_of<T>(x[2 * H + j] + g[2 * H + j] * rzn[j]);  // n
+  for (int64_t j = u0; j < u1; ++j) out[j] = (h[j] - rzn[2 * H + j]) * rzn[H + j] + rzn[2 * H + j];
 }
 
 // GRU backward with gy = dL/dh' [H]: dgx, dgh [3H] (the pre-activation gradients of gx and gh) and dh [H], the direct
 // part of dL/dh (the part through gh is dgh W_hh, outside).
 template <class T>
 void gru_backward_row(int64_t H, const T* __restrict gy, const T* __restrict gh, const T* __restrict h,
-                      const T* __restrict rzn, T* __restrict dgx, T* __restrict dgh, T* __restrict dh) {
-  for (int64_t j = 0; j < H; ++j) {
+                      const T* __restrict rzn, T* __restrict dgx, T* __restrict dgh, T* __restrict dh, int64_t u0,
+                      int64_t u1) {
+  for (int64_t j = u0; j < u1; ++j) {
     const T r = rzn[j], z = rzn[H + j], n = rzn[2 * H + j], g = gy[j];
     const T dn = g * (T{1} - z) * (T{1} - n * n);
     const T dz = g * (h[j] - n) * z * (T{1} - z);
@@ -42,20 +45,21 @@ void gru_backward_row(int64_t H, const T* __restrict gy, const T* __restrict gh,
 // LSTM forward: x = gx row, g = gh row [4H], c [H] -> saved i, f, g, o, tanh(c') [5H], h' and c' [H].
 template <class T>
 void lstm_forward_row(int64_t H, const T* __restrict x, const T* __restrict g, const T* __restrict c, T* __restrict s,
-                      T* __restrict h_out, T* __restrict c_out) {
-  for (int64_t j = 0; j < 2 * H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);      // i, f
-  for (int64_t j = 2 * H; j < 3 * H; ++j) s[j] = kernels::tanh_of<T>(g[j] + x[j]);     // g
-  for (int64_t j = 3 * H; j < 4 * H; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);  // o
-  for (int64_t j = 0; j < H; ++j) c_out[j] = s[H + j] * c[j] + s[j] * s[2 * H + j];    // c'
-  for (int64_t j = 0; j < H; ++j) s[4 * H + j] = kernels::tanh_of<T>(c_out[j]);        // tanh(c')
-  for (int64_t j = 0; j < H; ++j) h_out[j] = s[3 * H + j] * s[4 * H + j];              // h'
+                      T* __restrict h_out, T* __restrict c_out, int64_t u0, int64_t u1) {
+  for (int64_t j = u0; j < u1; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                          // i
+  for (int64_t j = H + u0; j < H + u1; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                  // f
+  for (int64_t j = 2 * H + u0; j < 2 * H + u1; ++j) s[j] = kernels::tanh_of<T>(g[j] + x[j]);             // g
+  for (int64_t j = 3 * H + u0; j < 3 * H + u1; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);          // o
+  for (int64_t j = u0; j < u1; ++j) c_out[j] = s[H + j] * c[j] + s[j] * s[2 * H + j];                    // c'
+  for (int64_t j = u0; j < u1; ++j) s[4 * H + j] = kernels::tanh_of<T>(c_out[j]);                        // tanh(c')
+  for (int64_t j = u0; j < u1; ++j) h_out[j] = s[3 * H + j] * s[4 * H + j];                              // h'
 }
 
 // LSTM backward with dh' and dc' [H]: dgates [4H] (the same for gx and gh) and dc = dL/dc [H].
 template <class T>
 void lstm_backward_row(int64_t H, const T* __restrict dh_next, const T* __restrict dc_next, const T* __restrict c,
-                       const T* __restrict s, T* __restrict dgates, T* __restrict dc) {
-  for (int64_t j = 0; j < H; ++j) {
+                       const T* __restrict s, T* __restrict dgates, T* __restrict dc, int64_t u0, int64_t u1) {
+  for (int64_t j = u0; j < u1; ++j) {
     const T i = s[j], f = s[H + j], cand = s[2 * H + j], og = s[3 * H + j], tc = s[4 * H + j];
     const T dh = dh_next[j];
     const T dcn = dc_next[j] + dh * og * (T{1} - tc * tc);

@@ -12,7 +12,8 @@ namespace attend::kernels {
 
 namespace {
 
-constexpr int64_t kPanel = 4 * detail::flash::kLanes;  // 64 columns: one micro-kernel's accumulator width
+constexpr int64_t kPanel = kRowGemmPanel;  // one micro-kernel's accumulator width
+static_assert(kPanel == 4 * detail::flash::kLanes);
 
 int64_t panels_of(int64_t N) { return (N + kPanel - 1) / kPanel; }
 

@@ -145,7 +145,8 @@ TEST_P(RecurrentLayer, StepsWithNoRowRunningOutputZero) {
   EXPECT_TRUE(testing::bitwise_equal(r.values[0].select(0, 2), Tensor::zeros({5, 7}, DType::f64)));
 }
 
-// One direction splits its GEMM panels and rows over the threads; two directions run side by side, one per thread.
+// One direction splits its hidden units (every gate's columns of them) over two threads, H = 96 unevenly (64 | 32); two
+// directions run side by side, one per thread.
 TEST_P(RecurrentLayer, BitwiseEqualOnOneAndTwoThreads) {
   const int before = num_threads();
   Rng rng(5);

@@ -20,6 +20,9 @@
 
 namespace attend::kernels {
 
+/// Columns per packed panel: columns [j0, N) with j0 a multiple of it are the panels from packed + K·j0 on.
+inline constexpr int64_t kRowGemmPanel = 64;
+
 /// Floats of B [K, N] packed: ceil(N / 64) panels of K × 64.
 int64_t row_gemm_packed_size(int64_t K, int64_t N);
 
