@@ -7,6 +7,9 @@
 #              --variant naive or causal; attend: `attend bench attention`), e.g. attention:2048:causal:fwdbwd,
 #            mha[:N][:fwd|:fwdbwd] (default 512, fwd; E512 H8 B8; anchor: attention.py --variant mha, i.e.
 #              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd,
+#            transformer[:fwd|:fwdbwd] (default fwd; one encoder layer, d_model 512, 8 heads, ffn 2048, ReLU, post-norm,
+#              dropout 0, x [16, 128, 512]; anchor: transformer.py, only the selected mode timed, see transformer_one.py
+#              below; attend: `attend bench transformer`), e.g. transformer:fwdbwd,
 #            lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi] (default fwd, unidirectional; seq 50, batch 32, input 256,
 #              hidden 512; anchors: rnn.py, only the selected configuration timed, see rnn_one.py below, and for fwd
 #              also oneDNN's fused RNN (c/onednn_rnn.cpp, forward_inference, glibc, every T of THREADS; skipped with
@@ -14,7 +17,8 @@
 #            seq2seq:bahdanau|luong-general|luong-dot (batch 32, lengths 30, vocab 8000, emb 256, hidden 512, Adam;
 #              anchor: seq2seq.py --models bahdanau|luong_general|luong_dot; attend: `attend bench seq2seq`).
 #            The optional parts come in this order; attention and mha anchors run in every TORCH_CFGS configuration,
-#            and both sides time >= 5 samples over >= 4 s (the anchor's protocol for these workloads).
+#            and both sides time >= 5 samples over >= 4 s (the anchor's protocol for these workloads); transformer
+#            likewise, >= 10 samples over >= 4 s (transformer.py's protocol).
 # For every workload, ROUNDS rounds; each round runs every anchor configuration and every attend configuration once,
 # alternating sides (the order flips every round). Before and after: the 2-thread FMA probe (peak t 8), so a noisy
 # host can be recognised. Every JSON line goes to $OUT; the table is printed at the end (bench/compare_table.py).
@@ -45,20 +49,22 @@ OPENBLAS_OMP_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd], mha[:N][:fwd|:fwdbwd], \
-lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi], seq2seq:bahdanau|luong-general|luong-dot"
+transformer[:fwd|:fwdbwd], lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi], seq2seq:bahdanau|luong-general|luong-dot"
 [[ $# -ge 1 ]] || die "usage: bench/compare.sh WORKLOAD... ($WORKLOAD_SYNTAX)"
+# The workloads first: a typo is reported before anything about the environment (or any build) is checked.
+for w in "$@"; do
+  [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ||
+     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ||
+     "$w" =~ ^transformer(:fwd|:fwdbwd)?$ || "$w" =~ ^(lstm|gru)(:fwd|:fwdbwd)?(:bi)?$ ||
+     "$w" =~ ^seq2seq:(bahdanau|luong-general|luong-dot)$ ]] ||
+    die "unknown workload '$w' ($WORKLOAD_SYNTAX)"
+done
 [[ -x "$ATTEND_BIN" ]] || die "no attend binary at $ATTEND_BIN (build it: cmake -S . -B build/release -G Ninja \
 -DCMAKE_BUILD_TYPE=Release && ninja -C build/release; or set ATTEND_BIN)"
 [[ -f "$ANCHORS/py/common.py" ]] || die "anchor scripts not found in $ANCHORS (set ANCHORS)"
 [[ -x "$PY" ]] && "$PY" -c 'import torch' 2>/dev/null || die "$PY cannot import torch (apt-get install python3-torch)"
 [[ -f "$TCMALLOC" ]] || die "tcmalloc not found at $TCMALLOC (apt-get install libtcmalloc-minimal4)"
 [[ "$ROUNDS" -ge 1 ]] || die "ROUNDS must be >= 1"
-for w in "$@"; do
-  [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ||
-     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ||
-     "$w" =~ ^(lstm|gru)(:fwd|:fwdbwd)?(:bi)?$ || "$w" =~ ^seq2seq:(bahdanau|luong-general|luong-dot)$ ]] ||
-    die "unknown workload '$w' ($WORKLOAD_SYNTAX)"
-done
 
 # ---- anchor binaries: the FMA probe and raw sgemm against the OpenMP OpenBLAS (the one attend links) ----
 mkdir -p "$BUILD" "$(dirname "$OUT")"
@@ -120,6 +126,33 @@ rnn.bench, rnn.emit = bench, emit
 sys.argv = ["rnn.py", "--threads", a.threads]
 rnn.main()
 assert len(printed) == 1, "rnn.py printed no record for the selected configuration"
+PYEOF
+
+# transformer_one.py: ../shared/anchors/py/transformer.py times both of its modes (fwd, then fwdbwd) in one process;
+# this runs its main() with only the selected mode timed (the other gets a dummy sample and prints nothing), as
+# rnn_one.py does for rnn.py. The timed code is transformer.py's, unchanged.
+cat >"$BUILD/transformer_one.py" <<'PYEOF'
+import argparse, os, sys
+sys.path.insert(0, os.getcwd())  # run from the anchors' py/ directory (torch_run does)
+import transformer
+ap = argparse.ArgumentParser()
+ap.add_argument("--threads", required=True)
+ap.add_argument("--mode", choices=["fwd", "fwdbwd"], required=True)
+a = ap.parse_args()
+order = ["fwd", "fwdbwd"]  # transformer.py's loop
+calls, real_bench, real_emit, printed = [], transformer.bench, transformer.emit, []
+def bench(fn, **kw):
+    calls.append(order[len(calls)])
+    return real_bench(fn, **kw) if calls[-1] == a.mode else [1.0]
+def emit(rec):
+    if rec["mode"] == a.mode:
+        assert calls and calls[-1] == a.mode, "transformer.py's loop order changed: update transformer_one.py"
+        printed.append(rec)
+        real_emit(rec)
+transformer.bench, transformer.emit = bench, emit
+sys.argv = ["transformer.py", "--threads", a.threads]
+transformer.main()
+assert len(printed) == 1, "transformer.py printed no record for the selected mode"
 PYEOF
 
 # tag KEY=VALUE...: adds fields to every JSON line read on stdin (the probe and the sgemm anchor lack some).
@@ -211,6 +244,11 @@ rnn_args() {
   return 0
 }
 
+# transformer_mode WORKLOAD: the mode of transformer[:fwd|:fwdbwd] (fwd by default).
+transformer_mode() {
+  if [[ "$1" == *:fwdbwd ]]; then echo fwdbwd; else echo fwd; fi
+}
+
 anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
   local kind="${1%%:*}" arg="${1#*:}"
   if [[ "$kind" == lstm || "$kind" == gru ]]; then
@@ -223,6 +261,8 @@ anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
     fi
   elif [[ "$kind" == seq2seq ]]; then
     for cfg in $TORCH_CFGS; do torch_run "$cfg" seq2seq.py --models "${arg//-/_}"; done
+  elif [[ "$kind" == transformer ]]; then
+    for cfg in $TORCH_CFGS; do torch_run "$cfg" "$BUILD/transformer_one.py" --mode "$(transformer_mode "$1")"; done
   elif [[ "$kind" == attention || "$kind" == mha ]]; then
     attention_args "$1"
     for cfg in $TORCH_CFGS; do
@@ -254,6 +294,8 @@ attends_of() {  # attends_of WORKLOAD: every attend configuration, once
         attend_run "$alloc" "$t" "$kind" --mode "$rnn_mode" "${bi[@]}"
       elif [[ "$kind" == seq2seq ]]; then
         attend_run "$alloc" "$t" seq2seq --attention "$arg"
+      elif [[ "$kind" == transformer ]]; then
+        attend_run "$alloc" "$t" transformer --mode "$(transformer_mode "$1")" --reps 10 --seconds 4
       elif [[ "$kind" == attention || "$kind" == mha ]]; then
         attention_args "$1"
         local causal=()

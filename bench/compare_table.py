@@ -8,6 +8,8 @@ configuration's speed relative to the best torch configuration, % of FP32 peak (
 total with the projections), and the paired per-round ratio of the best attend to the best torch.
 LSTM/GRU (bench "rnn") and seq2seq training (bench "seq2seq") give the same columns with tokens/s (target tokens/s
 for seq2seq) in place of GFLOP/s where it is the anchor's unit, and attend's "notes" (what differs from the anchor).
+One TransformerEncoderLayer (bench "transformer_layer") gives tok/s, GFLOP/s and % of FP32 peak (transformer.py's
+FLOP count) with the same ratio columns and lines.
 LSTM/GRU fwd tables may also hold oneDNN's fused RNN (records with anchor "onednn_rnn"): their ratios are then against
 the best anchor (torch or oneDNN), plus one line for the best attend against the best oneDNN.
 """
@@ -58,6 +60,8 @@ def config_name(r):
         return f"torch nn.{r.get('cell')} cfg {r.get('cfg')} [{r.get('alloc')}]"
     if r["bench"] == "seq2seq":
         return f"torch seq2seq.py cfg {r.get('cfg')} [{r.get('alloc')}]"
+    if r["bench"] == "transformer_layer":
+        return f"torch nn.TransformerEncoderLayer cfg {r.get('cfg')} [{r.get('alloc')}]"
     if r["bench"] == "attention":
         what = "nn.MultiheadAttention" if r.get("variant") == "mha" else "attention.py"
         return f"torch {what} cfg {r.get('cfg')} [{r.get('alloc')}]"
@@ -241,6 +245,16 @@ def speed_table(title, rs, columns, who="torch"):
     return lines + best_and_paired(rs, by_cfg, meds, who)
 
 
+def throughput_columns(tokens):
+    """speed_table's tok/s, GFLOP/s and % of FP32 peak columns for records with gflops_median; tokens per call."""
+    tok = lambda cr, ms, t: f"{tokens / (ms * 1e-3):,.0f}"
+    # GFLOP of one call (GFLOP/s x seconds), over the configuration's median time
+    gflops = lambda cr, ms: med([r["gflops_median"] * r["ms_median"] for r in cr]) / ms
+    gf = lambda cr, ms, t: f"{gflops(cr, ms):.1f}"
+    pct = lambda cr, ms, t: f"{100 * gflops(cr, ms) / (PEAK_PER_CORE * t):.0f}%"
+    return [("tok/s", tok), ("GFLOP/s", gf), ("% of FP32 peak", pct)]
+
+
 def rnn_tables(recs):
     lines = []
     runs = [r for r in recs if r.get("bench") == "rnn"]
@@ -252,12 +266,24 @@ def rnn_tables(recs):
                  f"(gates·2·hidden·(input + hidden) per token and direction, x3 for fwdbwd); \"vs best {who}\" > 1 "
                  f"means faster than the best {who} configuration"
                  + (" (torch or oneDNN)" if who == "anchor" else "") + ".\n")
-        tok = lambda cr, ms, t, n=seq * batch: f"{n / (ms * 1e-3):,.0f}"
-        # GFLOP of one call (GFLOP/s x seconds), over the configuration's median time
-        gflops = lambda cr, ms: med([r["gflops_median"] * r["ms_median"] for r in cr]) / ms
-        gf = lambda cr, ms, t: f"{gflops(cr, ms):.1f}"
-        pct = lambda cr, ms, t: f"{100 * gflops(cr, ms) / (PEAK_PER_CORE * t):.0f}%"
-        lines += speed_table(title, rs, [("tok/s", tok), ("GFLOP/s", gf), ("% of FP32 peak", pct)], who)
+        lines += speed_table(title, rs, throughput_columns(seq * batch), who)
+    return lines
+
+
+TRANSFORMER_SIZES = {"batch": 16, "seq": 128, "d_model": 512, "heads": 8, "ffn": 2048}  # transformer.py's shape
+
+
+def transformer_tables(recs):
+    lines = []
+    runs = [r for r in recs if r.get("bench") == "transformer_layer"]
+    # transformer.py's records carry no sizes (its fixed ones), so they join the attend runs of those sizes
+    keyfn = lambda r: (r["mode"] != "fwd", r["mode"]) + tuple(r.get(k, v) for k, v in TRANSFORMER_SIZES.items())
+    for (_, mode, b, n, c, h, f), rs in sorted(group(runs, keyfn).items()):
+        what = "eval, no grad" if mode == "fwd" else "train, forward + backward of x and the parameters"
+        title = (f"\n### TransformerEncoderLayer {mode} ({what}), x [{b}, {n}, {c}], {h} heads, ffn {f}, ReLU, "
+                 f"post-norm, dropout 0\n\ntok/s = B·N / time; GFLOP/s counts 2·B·N·(4·C² + 2·C·F) + 4·B·H·N²·(C/H) "
+                 f"(x3 for fwdbwd); \"vs best torch\" > 1 means faster than the best torch configuration.\n")
+        lines += speed_table(title, rs, throughput_columns(b * n))
     return lines
 
 
@@ -288,6 +314,7 @@ def main():
     out += matmul_tables(recs)
     out += softmax_tables(recs)
     out += attention_tables(recs)
+    out += transformer_tables(recs)
     out += rnn_tables(recs)
     out += seq2seq_tables(recs)
     print("\n".join(out))

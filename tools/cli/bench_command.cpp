@@ -5,6 +5,7 @@
 //   attend bench softmax --shape 8,8,512,512 --threads 2
 //   attend bench attention --n 512 --mode fwdbwd --causal --threads 2
 //   attend bench mha --n 512 --mode fwd --threads 2
+//   attend bench transformer --mode fwdbwd --threads 2
 //   attend bench capture --workload greedy --rounds 5 --threads 1
 //   attend bench lstm --seq 50 --batch 32 --input 256 --hidden 512 --bidirectional --mode fwdbwd --threads 2
 #include "bench_common.hpp"
@@ -18,6 +19,7 @@ void add_bench_command(CLI::App& app, CommandTable& table) {
   bench::add_softmax(*cmd, table);
   bench::add_attention(*cmd, table);
   bench::add_mha(*cmd, table);
+  bench::add_transformer(*cmd, table);
   bench::add_rnn(*cmd, table);
   bench::add_seq2seq(*cmd, table);
   bench::add_capture(*cmd, table);

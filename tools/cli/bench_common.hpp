@@ -48,6 +48,8 @@ void add_matmul(CLI::App& bench, CommandTable& table);
 void add_softmax(CLI::App& bench, CommandTable& table);
 void add_attention(CLI::App& bench, CommandTable& table);
 void add_mha(CLI::App& bench, CommandTable& table);
+/// `bench transformer` (bench_transformer.cpp).
+void add_transformer(CLI::App& bench, CommandTable& table);
 /// `bench lstm` and `bench gru` (bench_rnn.cpp).
 void add_rnn(CLI::App& bench, CommandTable& table);
 /// `bench seq2seq` (bench_seq2seq.cpp).
@@ -55,7 +57,7 @@ void add_seq2seq(CLI::App& bench, CommandTable& table);
 /// `bench capture` (bench_capture.cpp).
 void add_capture(CLI::App& bench, CommandTable& table);
 
-// --- shared by bench attention and bench mha (defined in bench_attention.cpp) ------------------------------------
+// --- shared by bench attention, mha and transformer (defined in bench_attention.cpp) ---------------------------------
 
 /// The attention core's geometry: q, k, v [batch, heads, n, head_dim].
 struct AttentionShape {
