@@ -1,9 +1,14 @@
-// Layer normalisation as a composition of differentiable ops: no hand-written backward (design rule 2).
+// Layer normalisation: the fused op (one pass per row forward, one backward with hand-written gradients) and right
+// below it the composition of differentiable ops it must match (layer_norm_composite, the reference). Each row is
+// computed by one thread and the weight / bias gradients sum the rows in order, so results do not depend on the
+// thread count.
 #include "attend/ops/normalization.hpp"
 
 #include <cmath>
 #include <vector>
 
+#include "attend/autograd/node.hpp"
+#include "attend/core/threads.hpp"
 #include "attend/ops/elementwise.hpp"
 #include "attend/ops/reduction.hpp"
 #include "attend/ops/registry.hpp"
@@ -20,12 +25,7 @@ void check_affine(const Var& p, const char* name, const Var& x, const Shape& nor
                dtype_name(x.dtype()));
 }
 
-}  // namespace
-
-// layer_norm: y = (x − μ) / sqrt(σ² + eps) · weight + bias, μ and biased σ² over the trailing dims (gradient by
-// composition of mean, sub, mul, add_scalar, pow, add).
-ATTEND_REGISTER_OP("layer_norm");
-Var layer_norm(const Var& x, const Shape& normalized_shape, const Var& weight, const Var& bias, double eps) {
+void check_layer_norm(const Var& x, const Shape& normalized_shape, const Var& weight, const Var& bias, double eps) {
   const int64_t k = static_cast<int64_t>(normalized_shape.size());
   ATTEND_CHECK(k >= 1, "layer_norm: normalized_shape must have at least one dim; input shape {}",
                shape_str(x.shape()));
@@ -38,7 +38,115 @@ Var layer_norm(const Var& x, const Shape& normalized_shape, const Var& weight, c
   ATTEND_CHECK(std::isfinite(eps) && eps >= 0, "layer_norm: eps must be finite and >= 0, got {}", eps);
   check_affine(weight, "weight", x, normalized_shape);
   check_affine(bias, "bias", x, normalized_shape);
+}
 
+// One row of C: mean and 1 / sqrt(σ² + eps) (sums in double), then y = x̂ · w + b.
+template <class T>
+void norm_row(int64_t C, const T* __restrict x, const T* __restrict w, const T* __restrict b, double eps,
+              T* __restrict y, T* mean_out, T* rstd_out) {
+  double sum = 0;
+  for (int64_t j = 0; j < C; ++j) sum += static_cast<double>(x[j]);
+  const double mu = sum / static_cast<double>(C);
+  double sq = 0;
+  for (int64_t j = 0; j < C; ++j) {
+    const double d = static_cast<double>(x[j]) - mu;
+    sq += d * d;
+  }
+  const T m = static_cast<T>(mu), r = static_cast<T>(1.0 / std::sqrt(sq / static_cast<double>(C) + eps));
+  for (int64_t j = 0; j < C; ++j) {
+    const T h = (x[j] - m) * r;
+    y[j] = (w != nullptr ? h * w[j] : h) + (b != nullptr ? b[j] : T{0});
+  }
+  *mean_out = m;
+  *rstd_out = r;
+}
+
+// dx of one row with g = dy · w: dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)).
+template <class T>
+void norm_row_backward(int64_t C, const T* __restrict x, const T* __restrict dy, const T* __restrict w, T mean,
+                       T rstd, T* __restrict dx) {
+  double sg = 0, sgx = 0;
+  for (int64_t j = 0; j < C; ++j) {
+    const double g = static_cast<double>(w != nullptr ? dy[j] * w[j] : dy[j]);
+    sg += g;
+    sgx += g * static_cast<double>((x[j] - mean) * rstd);
+  }
+  const T a = static_cast<T>(sg / static_cast<double>(C)), c = static_cast<T>(sgx / static_cast<double>(C));
+  for (int64_t j = 0; j < C; ++j) {
+    const T g = w != nullptr ? dy[j] * w[j] : dy[j];
+    dx[j] = rstd * (g - a - (x[j] - mean) * rstd * c);
+  }
+}
+
+}  // namespace
+
+// layer_norm: y = (x − μ) / sqrt(σ² + eps) · weight + bias, μ and biased σ² over the trailing C elements of each row;
+// keeps μ and rstd per row [R] for the backward. With x̂ = (x − μ) · rstd and g = dy · weight:
+//   dx = rstd · (g − mean_row(g) − x̂ · mean_row(g · x̂));  dweight = Σ_rows dy · x̂;  dbias = Σ_rows dy
+ATTEND_REGISTER_OP("layer_norm");
+Var layer_norm(const Var& x_in, const Shape& normalized_shape, const Var& weight, const Var& bias, double eps) {
+  check_layer_norm(x_in, normalized_shape, weight, bias, eps);
+  const Tensor x = x_in.value().contiguous();
+  const int64_t C = numel(normalized_shape), R = C == 0 ? 0 : x.numel() / C;
+  const Tensor w = weight.defined() ? weight.value().contiguous() : Tensor();
+  const Tensor b = bias.defined() ? bias.value().contiguous() : Tensor();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor stats = Tensor::empty({2, R}, x.dtype());  // μ, rstd
+  dispatch_floating(x.dtype(), "layer_norm", [&](auto tag) {
+    using T = decltype(tag);
+    const T *px = x.data<T>(), *pw = w.defined() ? w.data<T>() : nullptr, *pb = b.defined() ? b.data<T>() : nullptr;
+    T *py = y.data<T>(), *ps = stats.data<T>();
+    parallel_for(R, parallel_worth(R, R * C), [&](int64_t r) {
+      norm_row<T>(C, px + r * C, pw, pb, eps, py + r * C, ps + r, ps + R + r);
+    });
+  });
+  std::vector<Var> inputs{x_in};
+  const size_t wi = weight.defined() ? inputs.size() : 0;
+  if (weight.defined()) inputs.push_back(weight);
+  const size_t bi = bias.defined() ? inputs.size() : 0;
+  if (bias.defined()) inputs.push_back(bias);
+  return make_result(
+      y, inputs,
+      [x, w, stats, normalized_shape, C, R, wi, bi](const Tensor& grad, Grads& grads) {
+        const Tensor dy = grad.contiguous();
+        dispatch_floating(dy.dtype(), "layer_norm", [&](auto tag) {
+          using T = decltype(tag);
+          const T *px = x.data<T>(), *pd = dy.data<T>(), *pw = w.defined() ? w.data<T>() : nullptr;
+          const T *mu = stats.data<T>(), *rs = stats.data<T>() + R;
+          if (grads.needs(0)) {
+            Tensor dx = Tensor::empty(x.shape(), x.dtype());
+            T* pdx = dx.data<T>();
+            parallel_for(R, parallel_worth(R, R * C), [&](int64_t r) {
+              norm_row_backward<T>(C, px + r * C, pd + r * C, pw, mu[r], rs[r], pdx + r * C);
+            });
+            grads[0] = dx;
+          }
+          if (wi != 0 && grads.needs(wi)) {  // Σ_rows dy · x̂, rows in order
+            Tensor dw = Tensor::zeros(normalized_shape, x.dtype());
+            T* acc = dw.data<T>();
+            for (int64_t r = 0; r < R; ++r)
+              for (int64_t j = 0; j < C; ++j) acc[j] += pd[r * C + j] * ((px[r * C + j] - mu[r]) * rs[r]);
+            grads[wi] = dw;
+          }
+          if (bi != 0 && grads.needs(bi)) {
+            Tensor db = Tensor::zeros(normalized_shape, x.dtype());
+            T* acc = db.data<T>();
+            for (int64_t r = 0; r < R; ++r)
+              for (int64_t j = 0; j < C; ++j) acc[j] += pd[r * C + j];
+            grads[bi] = db;
+          }
+        });
+      },
+      "layer_norm");
+}
+
+// layer_norm_composite: the same function composed of mean, sub, mul, add_scalar and pow (their gradients by the
+// tape): the reference the fused op is tested against.
+ATTEND_REGISTER_OP("layer_norm_composite");
+Var layer_norm_composite(const Var& x, const Shape& normalized_shape, const Var& weight, const Var& bias,
+                         double eps) {
+  check_layer_norm(x, normalized_shape, weight, bias, eps);
+  const int64_t k = static_cast<int64_t>(normalized_shape.size());
   std::vector<int64_t> dims;
   for (int64_t d = -k; d < 0; ++d) dims.push_back(d);
   const Var mu = mean(x, dims, true);                      // [..., 1 (k times)]

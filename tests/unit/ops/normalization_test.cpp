@@ -6,6 +6,8 @@
 #include <cmath>
 #include <functional>
 
+#include "attend/core/rng.hpp"
+#include "attend/core/threads.hpp"
 #include "attend/tensor/elementwise.hpp"
 #include "attend/tensor/reduce.hpp"
 #include "test_util.hpp"
@@ -87,6 +89,58 @@ TEST(LayerNorm, ErrorsNameBothShapes) {
               HasSubstr("layer_norm: eps must be finite and >= 0"));
   EXPECT_THAT(error_of([&] { layer_norm(Var(Tensor::zeros({2, 4}, DType::i64)), {4}); }),
               HasSubstr("layer_norm: expected a floating input"));
+}
+
+// The fused op against its composite reference: values and every gradient, f64 and f32, with and without the affine
+// parameters, one and two normalised dims, a constant row (σ² = 0, only eps in the root).
+TEST(LayerNorm, FusedMatchesComposite) {
+  Rng rng(3);
+  for (DType dtype : {DType::f64, DType::f32}) {
+    const double tol = dtype == DType::f64 ? 1e-12 : 2e-5;
+    for (const Shape& norm : {Shape{6}, Shape{3, 6}}) {
+      for (int affine = 0; affine < 4; ++affine) {
+        Tensor xt = Tensor::randn({4, 3, 6}, rng, dtype, 0.5, 2.0);
+        xt.select(0, 1).fill_(0.75);  // constant rows
+        const Tensor upstream = Tensor::randn({4, 3, 6}, rng, dtype);
+        const Tensor wt = Tensor::randn(norm, rng, dtype, 1.0, 0.5), bt = Tensor::randn(norm, rng, dtype);
+        auto run = [&](bool fused) {
+          Var x(xt.clone(), true), w(wt.clone(), true), b(bt.clone(), true);
+          const Var wv = affine & 1 ? w : Var(), bv = affine & 2 ? b : Var();
+          const Var y = fused ? layer_norm(x, norm, wv, bv, 1e-3) : layer_norm_composite(x, norm, wv, bv, 1e-3);
+          y.backward(upstream);
+          std::vector<Tensor> out{y.value(), x.grad()};
+          if (affine & 1) out.push_back(w.grad());
+          if (affine & 2) out.push_back(b.grad());
+          return out;
+        };
+        const std::vector<Tensor> fused = run(true), composite = run(false);
+        ASSERT_EQ(fused.size(), composite.size());
+        for (size_t i = 0; i < fused.size(); ++i) {
+          EXPECT_EQ(fused[i].shape(), composite[i].shape()) << i;
+          EXPECT_TRUE(all_close(fused[i], composite[i], tol, tol))
+              << dtype_name(dtype) << " norm " << shape_str(norm) << " affine " << affine << " tensor " << i;
+        }
+      }
+    }
+  }
+}
+
+// Rows split over threads, the parameter gradients summed in row order: 1 and 2 threads agree bitwise.
+TEST(LayerNorm, BitwiseEqualOnOneAndTwoThreads) {
+  const int before = num_threads();
+  Rng rng(4);
+  const Tensor xt = Tensor::randn({512, 512}, rng), up = Tensor::randn({512, 512}, rng);
+  const Tensor wt = Tensor::randn({512}, rng), bt = Tensor::randn({512}, rng);
+  auto once = [&](int threads) {
+    set_num_threads(threads);
+    Var x(xt, true), w(wt, true), b(bt, true);
+    const Var y = layer_norm(x, {512}, w, b);
+    y.backward(up);
+    return std::vector<Tensor>{y.value(), x.grad(), w.grad(), b.grad()};
+  };
+  const std::vector<Tensor> one = once(1), two = once(2);
+  set_num_threads(before);
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(testing::bitwise_equal(one[i], two[i])) << "tensor " << i;
 }
 
 }  // namespace
