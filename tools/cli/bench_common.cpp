@@ -68,6 +68,27 @@ std::vector<double> time_calls(const std::function<void()>& fn, const CommonOpti
   return ms;
 }
 
+std::vector<double> time_module(nn::Module& module, const std::function<Var()>& forward, const Tensor& upstream,
+                                const std::vector<Var>& inputs, const CommonOptions& opts) {
+  if (!upstream.defined()) {
+    module.eval();
+    return time_calls(
+        [&] {
+          NoGradGuard no_grad;
+          (void)forward();
+        },
+        opts);
+  }
+  module.train();
+  return time_calls(
+      [&] {
+        module.zero_grad();
+        for (const Var& v : inputs) v.zero_grad();
+        forward().backward(upstream);
+      },
+      opts);
+}
+
 nlohmann::json stats_ms(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   const size_t n = ms.size();

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "attend/autograd/var.hpp"
+#include "attend/nn/module.hpp"
 #include "commands.hpp"
 
 namespace attend::cli::bench {
@@ -33,6 +35,12 @@ void add_threads_option(CLI::App& cmd, int& threads);
 
 /// Per-call milliseconds of each sample.
 std::vector<double> time_calls(const std::function<void()>& fn, const CommonOptions& opts);
+
+/// Times a module's call the anchors' way: without `upstream`, eval mode under NoGradGuard; with it, train mode,
+/// the module's (and the inputs') gradients forgotten before each call (as zero_grad(set_to_none=True)), then
+/// forward() backpropagated from upstream. `inputs` are the Vars that take gradients besides the parameters.
+std::vector<double> time_module(nn::Module& module, const std::function<Var()>& forward, const Tensor& upstream,
+                                const std::vector<Var>& inputs, const CommonOptions& opts);
 
 /// {"ms_median", "ms_min", "ms_max", "samples"} of the samples (median of an even count: mean of the middle two,
 /// like Python's statistics.median).

@@ -37,26 +37,9 @@ int run_mha(const MhaOptions& o) {
   const Shape shape = {o.batch, o.n, o.embed};  // [B, n, E]
   Rng rng(1);
   const Var x(Tensor::randn(shape, rng), backward);
-  std::vector<double> ms;
-  if (backward) {
-    mha.train();
-    const Tensor upstream = Tensor::randn(shape, rng);  // [B, n, E], the gradient of the output
-    ms = time_calls(
-        [&] {
-          mha.zero_grad();
-          x.zero_grad();
-          mha.forward(x, x, x, {}, {.need_weights = false}).output.backward(upstream);
-        },
-        o.common);
-  } else {
-    mha.eval();
-    ms = time_calls(
-        [&] {
-          NoGradGuard no_grad;
-          (void)mha.forward(x, x, x, {}, {.need_weights = false});
-        },
-        o.common);
-  }
+  const Tensor upstream = backward ? Tensor::randn(shape, rng) : Tensor();  // [B, n, E], the output's gradient
+  const std::vector<double> ms = time_module(
+      mha, [&] { return mha.forward(x, x, x, {}, {.need_weights = false}).output; }, upstream, {x}, o.common);
   const AttentionShape core = {.batch = o.batch, .heads = o.heads, .n = o.n, .head_dim = o.embed / o.heads};
   nlohmann::json rec = attention_record("mha", o.mode, core, o.common.threads, ms, rss_base);
   const double e = static_cast<double>(o.embed);

@@ -44,25 +44,8 @@ int run_rnn(const RnnBenchOptions& o) {
                .seed = 0});
   Rng rng(1);
   const Var x(Tensor::randn({o.seq, o.batch, o.input}, rng));  // [T, B, I]
-  std::vector<double> ms;
-  if (backward) {
-    rnn.train();
-    const Tensor upstream = Tensor::randn({o.seq, o.batch, dirs * o.hidden}, rng);  // [T, B, D·H]
-    ms = time_calls(
-        [&] {
-          rnn.zero_grad();
-          rnn.forward(x).output.backward(upstream);
-        },
-        o.common);
-  } else {
-    rnn.eval();
-    ms = time_calls(
-        [&] {
-          NoGradGuard no_grad;
-          (void)rnn.forward(x);
-        },
-        o.common);
-  }
+  const Tensor upstream = backward ? Tensor::randn({o.seq, o.batch, dirs * o.hidden}, rng) : Tensor();  // [T, B, D·H]
+  const std::vector<double> ms = time_module(rnn, [&] { return rnn.forward(x).output; }, upstream, {}, o.common);
   nlohmann::json rec = {{"bench", "rnn"},     {"cell", o.cell},     {"bidirectional", o.bidirectional},
                         {"mode", o.mode},     {"threads", o.common.threads}, {"seq", o.seq},
                         {"batch", o.batch},   {"input", o.input},   {"hidden", o.hidden}};

@@ -55,26 +55,8 @@ int run_transformer(const TransformerBenchOptions& o) {
   const Shape shape = {o.batch, o.seq, o.d_model};  // [B, N, C]
   Rng rng(1);
   const Var x(Tensor::randn(shape, rng), backward);
-  std::vector<double> ms;
-  if (backward) {
-    layer.train();
-    const Tensor upstream = Tensor::randn(shape, rng);  // [B, N, C], the gradient of the output
-    ms = time_calls(
-        [&] {
-          layer.zero_grad();
-          x.zero_grad();
-          layer.forward(x).backward(upstream);
-        },
-        o.common);
-  } else {
-    layer.eval();
-    ms = time_calls(
-        [&] {
-          NoGradGuard no_grad;
-          (void)layer.forward(x);
-        },
-        o.common);
-  }
+  const Tensor upstream = backward ? Tensor::randn(shape, rng) : Tensor();  // [B, N, C], the output's gradient
+  const std::vector<double> ms = time_module(layer, [&] { return layer.forward(x); }, upstream, {x}, o.common);
   nlohmann::json rec = {{"bench", "transformer_layer"},
                         {"mode", o.mode},
                         {"threads", o.common.threads},
