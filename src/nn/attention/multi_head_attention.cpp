@@ -115,25 +115,37 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Var& query, const Var
   }
   const Var x_q = o.batch_first ? query : transpose(query, 0, 1);  // [B, Tq, E]
   const bool packed = packed_projection();
-  const Var w_q = packed ? narrow(in_proj_weight_, 0, 0, E) : q_proj_weight_;  // [E, E]
-  const Var b_q = o.bias ? narrow(in_proj_bias_, 0, 0, E) : Var();               // [E]
   const int64_t offset = cache != nullptr && !call.static_kv ? cache->length() : 0;
-  Var q = split_heads(linear(x_q, w_q, b_q), H, D);  // [B, H, Tq, D]
+  // Self-attention (one input for query, key and value) projects all three in one GEMM with the packed weight, as
+  // PyTorch does: x [B, Tq, E] @ in_proj_weightᵀ -> [B, Tq, 3E], whose column blocks are q, k and v.
+  const bool fused = packed && !reuse && query.id() == key.id() && key.id() == value.id();
+  Var q, k, v;  // q [B, H, Tq, D]; k, v [B, Hkv, Tk, D]
+  if (fused) {
+    const Var qkv = linear(x_q, in_proj_weight_, o.bias ? in_proj_bias_ : Var());  // [B, Tq, 3E]
+    q = split_heads(narrow(qkv, 2, 0, E), H, D);
+    k = split_heads(narrow(qkv, 2, E, E), H, D);
+    v = split_heads(narrow(qkv, 2, 2 * E, E), H, D);
+  } else {
+    const Var w_q = packed ? narrow(in_proj_weight_, 0, 0, E) : q_proj_weight_;  // [E, E]
+    const Var b_q = o.bias ? narrow(in_proj_bias_, 0, 0, E) : Var();               // [E]
+    q = split_heads(linear(x_q, w_q, b_q), H, D);
+  }
   if (o.rotary) q = apply_rotary(q, offset, o.rotary_base);
 
-  Var k, v;  // [B, Hkv, Tk, D]
   if (reuse) {
     k = cache->keys;
     v = cache->values;
   } else {
-    const Var x_k = o.batch_first ? key : transpose(key, 0, 1);      // [B, Tk, kdim]
-    const Var x_v = o.batch_first ? value : transpose(value, 0, 1);  // [B, Tk, vdim]
-    const Var w_k = packed ? narrow(in_proj_weight_, 0, E, E) : k_proj_weight_;      // [KV, kdim]
-    const Var w_v = packed ? narrow(in_proj_weight_, 0, 2 * E, E) : v_proj_weight_;  // [KV, vdim]
-    const Var b_k = o.bias ? narrow(in_proj_bias_, 0, E, KV) : Var();                // [KV]
-    const Var b_v = o.bias ? narrow(in_proj_bias_, 0, E + KV, KV) : Var();           // [KV]
-    k = split_heads(linear(x_k, w_k, b_k), Hkv, D);  // [B, Hkv, Tk, D]
-    v = split_heads(linear(x_v, w_v, b_v), Hkv, D);  // [B, Hkv, Tk, D]
+    if (!fused) {
+      const Var x_k = o.batch_first ? key : transpose(key, 0, 1);                      // [B, Tk, kdim]
+      const Var x_v = o.batch_first ? value : transpose(value, 0, 1);                  // [B, Tk, vdim]
+      const Var w_k = packed ? narrow(in_proj_weight_, 0, E, E) : k_proj_weight_;      // [KV, kdim]
+      const Var w_v = packed ? narrow(in_proj_weight_, 0, 2 * E, E) : v_proj_weight_;  // [KV, vdim]
+      const Var b_k = o.bias ? narrow(in_proj_bias_, 0, E, KV) : Var();                // [KV]
+      const Var b_v = o.bias ? narrow(in_proj_bias_, 0, E + KV, KV) : Var();           // [KV]
+      k = split_heads(linear(x_k, w_k, b_k), Hkv, D);                                  // [B, Hkv, Tk, D]
+      v = split_heads(linear(x_v, w_v, b_v), Hkv, D);                                  // [B, Hkv, Tk, D]
+    }
     if (o.rotary) k = apply_rotary(k, offset, o.rotary_base);
     if (cache != nullptr) {
       if (!call.static_kv && cache->length() > 0) {

@@ -343,6 +343,32 @@ TEST(MultiHeadAttention, SelfAttentionWithoutPositionsIsPermutationEquivariant) 
                          index_select(r.forward(x, x, x).output, 1, perm).value(), 1e-4, 0.0));
 }
 
+// One input for query, key and value takes the fused path (one GEMM with the packed in_proj_weight); three distinct
+// inputs with the same values take three GEMMs. Both give the same output and gradients (x's gradient is the sum of
+// the three).
+TEST(MultiHeadAttention, FusedSelfProjectionMatchesSeparateProjections) {
+  for (const bool rotary : {false, true}) {
+    MultiHeadAttention m({.embed_dim = 12, .num_heads = 3, .rotary = rotary});
+    randomize(m, 7);
+    const Var x = randn({2, 5, 12}, 1, true);
+    const Var upstream = randn({2, 5, 12}, 2);
+    const auto fused = m.forward(x, x, x, AttentionMask::causal());
+    sum(mul(fused.output, upstream)).backward();
+    std::map<std::string, Tensor> fused_grads;
+    for (const auto& [name, p] : m.named_parameters()) fused_grads[name] = p.grad().clone();
+    m.zero_grad();
+    const Var xq = Var(x.value().clone(), true), xk = Var(x.value().clone(), true), xv = Var(x.value().clone(), true);
+    const auto separate = m.forward(xq, xk, xv, AttentionMask::causal());
+    sum(mul(separate.output, upstream)).backward();
+    EXPECT_TRUE(all_close(fused.output.value(), separate.output.value(), 1e-6, 1e-5)) << rotary;
+    const Tensor dx = add(add(Var(xq.grad()), Var(xk.grad())), Var(xv.grad())).value();
+    EXPECT_TRUE(all_close(x.grad(), dx, 1e-6, 1e-5)) << rotary;
+    for (const auto& [name, p] : m.named_parameters()) {
+      EXPECT_TRUE(all_close(fused_grads[name], p.grad(), 1e-6, 1e-5)) << name << " rotary " << rotary;
+    }
+  }
+}
+
 TEST(MultiHeadAttention, WeightsPerHeadAveragedAndOverAppendedKeys) {
   MultiHeadAttention m({.embed_dim = 8, .num_heads = 2, .add_bias_kv = true, .add_zero_attn = true});
   randomize(m, 6);
