@@ -8,10 +8,10 @@
 #            mha[:N][:fwd|:fwdbwd] (default 512, fwd; E512 H8 B8; anchor: attention.py --variant mha, i.e.
 #              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd,
 #            transformer[:fwd|:fwdbwd] (default fwd; one encoder layer, d_model 512, 8 heads, ffn 2048, ReLU, post-norm,
-#              dropout 0, x [16, 128, 512]; anchor: transformer.py, only the selected mode timed, see transformer_one.py
+#              dropout 0, x [16, 128, 512]; anchor: transformer.py, only the selected mode timed, see anchor_one.py
 #              below; attend: `attend bench transformer`), e.g. transformer:fwdbwd,
 #            lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi] (default fwd, unidirectional; seq 50, batch 32, input 256,
-#              hidden 512; anchors: rnn.py, only the selected configuration timed, see rnn_one.py below, and for fwd
+#              hidden 512; anchors: rnn.py, only the selected configuration timed, see anchor_one.py below, and for fwd
 #              also oneDNN's fused RNN (c/onednn_rnn.cpp, forward_inference, glibc, every T of THREADS; skipped with
 #              a note if libdnnl-dev is missing); attend: `attend bench lstm|gru`), e.g. lstm:fwdbwd:bi,
 #            seq2seq:bahdanau|luong-general|luong-dot (batch 32, lengths 30, vocab 8000, emb 256, hidden 512, Adam;
@@ -98,62 +98,42 @@ if [[ "$onednn" == 1 ]]; then
 fi
 : >"$OUT"
 
-# rnn_one.py: ../shared/anchors/py/rnn.py times all 8 of its configurations in one process; this runs its main() with
-# only the selected one timed (the others get a dummy sample and print nothing), so a workload costs one
-# configuration and its peak RSS is its own. The timed code is rnn.py's, unchanged.
-cat >"$BUILD/rnn_one.py" <<'PYEOF'
-import argparse, os, sys
+# anchor_one.py: rnn.py times all 8 of its configurations (LSTM/GRU x uni/bi x fwd/fwdbwd) in one process, and
+# transformer.py both of its modes. This runs an anchor's main() with only the selected configuration timed (the
+# others get a dummy sample and print nothing), so a workload costs one configuration and its peak RSS is its own.
+# --keys names the record fields that tell configurations apart, --order lists the configurations in the order the
+# anchor's loops run them (checked against its records), --want the one to time. The timed code is the anchor's own.
+cat >"$BUILD/anchor_one.py" <<'PYEOF'
+import argparse, importlib, os, sys
 sys.path.insert(0, os.getcwd())  # run from the anchors' py/ directory (torch_run does)
-import rnn
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", required=True)
-ap.add_argument("--cell", choices=["LSTM", "GRU"], required=True)
-ap.add_argument("--mode", choices=["fwd", "fwdbwd"], required=True)
-ap.add_argument("--bidirectional", type=int, choices=[0, 1], required=True)
+ap.add_argument("--anchor", required=True)
+ap.add_argument("--keys", required=True)
+ap.add_argument("--order", required=True)
+ap.add_argument("--want", required=True)
 a = ap.parse_args()
-order = [(c, b, m) for c in ("LSTM", "GRU") for b in (False, True) for m in ("fwd", "fwdbwd")]  # rnn.py's loops
-want = (a.cell, bool(a.bidirectional), a.mode)
-calls, real_bench, real_emit, printed = [], rnn.bench, rnn.emit, []
+m = importlib.import_module(a.anchor)
+keys, want = a.keys.split(","), tuple(a.want.split(","))
+order = [tuple(c.split(",")) for c in a.order.split()]
+assert want in order, f"{a.want} is not one of {a.anchor}.py's configurations {a.order}"
+calls, real_bench, real_emit, printed = [], m.bench, m.emit, []
 def bench(fn, **kw):
+    assert len(calls) < len(order), f"{a.anchor}.py times more than {len(order)} configurations: update compare.sh"
     calls.append(order[len(calls)])
     return real_bench(fn, **kw) if calls[-1] == want else [1.0]
 def emit(rec):
-    if (rec["cell"], rec["bidirectional"], rec["mode"]) == want:
-        assert calls and calls[-1] == want, "rnn.py's loop order changed: update rnn_one.py"
+    got = tuple(str(int(rec[k])) if isinstance(rec[k], bool) else str(rec[k]) for k in keys)
+    assert calls and calls[-1] == got, f"{a.anchor}.py's loop order changed: update its order in compare.sh"
+    if got == want:
         printed.append(rec)
         real_emit(rec)
-rnn.bench, rnn.emit = bench, emit
-sys.argv = ["rnn.py", "--threads", a.threads]
-rnn.main()
-assert len(printed) == 1, "rnn.py printed no record for the selected configuration"
+m.bench, m.emit = bench, emit
+sys.argv = [a.anchor + ".py", "--threads", a.threads]
+m.main()
+assert len(printed) == 1, f"{a.anchor}.py printed no record for {a.want}"
 PYEOF
-
-# transformer_one.py: ../shared/anchors/py/transformer.py times both of its modes (fwd, then fwdbwd) in one process;
-# this runs its main() with only the selected mode timed (the other gets a dummy sample and prints nothing), as
-# rnn_one.py does for rnn.py. The timed code is transformer.py's, unchanged.
-cat >"$BUILD/transformer_one.py" <<'PYEOF'
-import argparse, os, sys
-sys.path.insert(0, os.getcwd())  # run from the anchors' py/ directory (torch_run does)
-import transformer
-ap = argparse.ArgumentParser()
-ap.add_argument("--threads", required=True)
-ap.add_argument("--mode", choices=["fwd", "fwdbwd"], required=True)
-a = ap.parse_args()
-order = ["fwd", "fwdbwd"]  # transformer.py's loop
-calls, real_bench, real_emit, printed = [], transformer.bench, transformer.emit, []
-def bench(fn, **kw):
-    calls.append(order[len(calls)])
-    return real_bench(fn, **kw) if calls[-1] == a.mode else [1.0]
-def emit(rec):
-    if rec["mode"] == a.mode:
-        assert calls and calls[-1] == a.mode, "transformer.py's loop order changed: update transformer_one.py"
-        printed.append(rec)
-        real_emit(rec)
-transformer.bench, transformer.emit = bench, emit
-sys.argv = ["transformer.py", "--threads", a.threads]
-transformer.main()
-assert len(printed) == 1, "transformer.py printed no record for the selected mode"
-PYEOF
+rnn_order="$(for c in LSTM GRU; do for b in 0 1; do for m in fwd fwdbwd; do echo -n "$c,$b,$m "; done; done; done)"
 
 # tag KEY=VALUE...: adds fields to every JSON line read on stdin (the probe and the sgemm anchor lack some).
 tag() { "$PY" -c '
@@ -254,7 +234,8 @@ anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
   if [[ "$kind" == lstm || "$kind" == gru ]]; then
     rnn_args "$1"
     for cfg in $TORCH_CFGS; do
-      torch_run "$cfg" "$BUILD/rnn_one.py" --cell "$rnn_cell" --mode "$rnn_mode" --bidirectional "$rnn_bi"
+      torch_run "$cfg" "$BUILD/anchor_one.py" --anchor rnn --keys cell,bidirectional,mode --order "$rnn_order" \
+        --want "$rnn_cell,$rnn_bi,$rnn_mode"
     done
     if [[ "$rnn_mode" == fwd && "$onednn" == 1 ]]; then  # oneDNN's anchor times no backward
       for t in $THREADS; do onednn_run "$t"; done
@@ -262,7 +243,8 @@ anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
   elif [[ "$kind" == seq2seq ]]; then
     for cfg in $TORCH_CFGS; do torch_run "$cfg" seq2seq.py --models "${arg//-/_}"; done
   elif [[ "$kind" == transformer ]]; then
-    for cfg in $TORCH_CFGS; do torch_run "$cfg" "$BUILD/transformer_one.py" --mode "$(transformer_mode "$1")"; done
+    for cfg in $TORCH_CFGS; do torch_run "$cfg" "$BUILD/anchor_one.py" --anchor transformer --keys mode \
+      --order "fwd fwdbwd" --want "$(transformer_mode "$1")"; done
   elif [[ "$kind" == attention || "$kind" == mha ]]; then
     attention_args "$1"
     for cfg in $TORCH_CFGS; do
