@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "attend/core/error.hpp"
+#include "attend/core/threads.hpp"
 
 namespace attend::optim {
 
@@ -57,7 +58,7 @@ void update_loop(T* __restrict p, const T* __restrict g, T* __restrict m, T* __r
 }
 
 template <class T>
-void update(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const Coefficients& c) {
+void update_range(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const Coefficients& c) {
   const bool coupled = !c.decoupled && c.weight_decay != 0.0;
   if (c.amsgrad) {
     if (c.decoupled) update_loop<T, true, false, true>(p, g, m, v, vmax, n, c);
@@ -68,6 +69,19 @@ void update(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const Coefficients
     else if (coupled) update_loop<T, false, true, false>(p, g, m, v, vmax, n, c);
     else update_loop<T, false, false, false>(p, g, m, v, vmax, n, c);
   }
+}
+
+// The update is memory-bound (p, g, m, v read, p, m, v written): a large parameter is split into fixed chunks that
+// run on the thread pool. The chunks do not depend on the thread count, so neither does any element's arithmetic.
+// (A seq2seq step with an 8000-word vocabulary spent ~5% of its 2-thread time in a one-thread Adam.)
+template <class T>
+void update(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const Coefficients& c) {
+  constexpr int64_t kChunk = int64_t{1} << 15;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  parallel_for(chunks, parallel_worth(chunks, n), [&](int64_t k) {
+    const int64_t lo = k * kChunk, len = std::min(kChunk, n - lo);
+    update_range(p + lo, g + lo, m + lo, v + lo, vmax == nullptr ? nullptr : vmax + lo, len, c);
+  });
 }
 
 }  // namespace

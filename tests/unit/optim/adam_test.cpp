@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 
+#include "attend/core/threads.hpp"
+#include "attend/tensor/elementwise.hpp"
 #include "test_util.hpp"
 
 namespace attend::optim {
@@ -203,6 +205,52 @@ TEST(AdamOptimizer, StateDictResumesBitwise) {
       c.step();
     }
     for (size_t j = 0; j < straight.size(); ++j) EXPECT_TRUE(bitwise_equal(straight[j].value(), resumed[j].value()));
+  }
+}
+
+// A parameter larger than one chunk of the parallel update (2^15 elements) gives, on 1 and on 2 threads, bitwise the
+// values of three separate parameters holding its pieces (each updated in one range).
+TEST(AdamOptimizer, LargeParameterUpdatedInChunksEqualsItsPieces) {
+  const int before = num_threads();
+  constexpr int64_t kChunk = int64_t{1} << 15, n = 2 * kChunk + 1000;
+  std::vector<double> init(n), grad(n);
+  for (int64_t k = 0; k < n; ++k) {
+    init[k] = 0.5 * std::sin(0.001 * k);
+    grad[k] = std::cos(0.003 * k);
+  }
+  const Tensor p0 = Tensor::from_vector<double>(init, {n}).to(DType::f32);
+  const Tensor g0 = Tensor::from_vector<double>(grad, {n}).to(DType::f32);
+  for (bool amsgrad : {false, true}) {
+    const AdamOptions options{.lr = 0.01, .weight_decay = 0.01, .amsgrad = amsgrad};
+    std::vector<Tensor> whole;
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      Var p(p0.clone(), true);
+      Adam opt({p}, options);
+      for (int t = 1; t <= 3; ++t) {
+        p.set_grad(mul(g0, static_cast<double>(t)));
+        opt.step();
+      }
+      whole.push_back(p.value());
+    }
+    set_num_threads(before);
+    EXPECT_TRUE(bitwise_equal(whole[0], whole[1])) << "1 and 2 threads differ, amsgrad " << amsgrad;
+    std::vector<Var> pieces;
+    std::vector<int64_t> starts;
+    for (int64_t lo = 0; lo < n; lo += kChunk) {
+      starts.push_back(lo);
+      pieces.emplace_back(p0.narrow(0, lo, std::min(kChunk, n - lo)).clone(), true);
+    }
+    Adam opt(pieces, options);
+    for (int t = 1; t <= 3; ++t) {
+      for (size_t j = 0; j < pieces.size(); ++j)
+        pieces[j].set_grad(mul(g0.narrow(0, starts[j], pieces[j].size(0)), static_cast<double>(t)));
+      opt.step();
+    }
+    for (size_t j = 0; j < pieces.size(); ++j) {
+      const Tensor want = whole[0].narrow(0, starts[j], pieces[j].size(0)).contiguous();
+      EXPECT_TRUE(bitwise_equal(want, pieces[j].value())) << "piece " << j << " amsgrad " << amsgrad;
+    }
   }
 }
 
