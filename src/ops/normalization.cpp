@@ -4,6 +4,7 @@
 // thread count.
 #include "attend/ops/normalization.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "attend/ops/elementwise.hpp"
 #include "attend/ops/reduction.hpp"
 #include "attend/ops/registry.hpp"
+#include "attend/tensor/reduce.hpp"
 
 namespace attend {
 
@@ -121,21 +123,17 @@ Var layer_norm(const Var& x_in, const Shape& normalized_shape, const Var& weight
             });
             grads[0] = dx;
           }
-          if (wi != 0 && grads.needs(wi)) {  // Σ_rows dy · x̂, rows in order
-            Tensor dw = Tensor::zeros(normalized_shape, x.dtype());
-            T* acc = dw.data<T>();
+          if (wi != 0 && grads.needs(wi)) {  // Σ_rows dy · x̂, rows in order, accumulated in double
+            std::vector<double> acc(static_cast<size_t>(C), 0.0);
             for (int64_t r = 0; r < R; ++r)
-              for (int64_t j = 0; j < C; ++j) acc[j] += pd[r * C + j] * ((px[r * C + j] - mu[r]) * rs[r]);
+              for (int64_t j = 0; j < C; ++j)
+                acc[static_cast<size_t>(j)] += static_cast<double>(pd[r * C + j] * ((px[r * C + j] - mu[r]) * rs[r]));
+            Tensor dw = Tensor::empty(normalized_shape, x.dtype());
+            std::copy(acc.begin(), acc.end(), dw.data<T>());
             grads[wi] = dw;
           }
-          if (bi != 0 && grads.needs(bi)) {
-            Tensor db = Tensor::zeros(normalized_shape, x.dtype());
-            T* acc = db.data<T>();
-            for (int64_t r = 0; r < R; ++r)
-              for (int64_t j = 0; j < C; ++j) acc[j] += pd[r * C + j];
-            grads[bi] = db;
-          }
         });
+        if (bi != 0 && grads.needs(bi)) grads[bi] = sum(dy.view({R, C}), {0}).view(normalized_shape);  // Σ_rows dy
       },
       "layer_norm");
 }

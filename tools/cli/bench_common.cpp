@@ -40,6 +40,12 @@ void add_positive_option(CLI::App& cmd, const std::string& flag, int64_t& value,
   cmd.add_option(flag, value, help)->check(CLI::Range(int64_t{1}, max))->capture_default_str();
 }
 
+void check_heads_divide(int64_t heads, int64_t width, const std::string& width_flag) {
+  if (width % heads == 0) return;
+  throw CLI::ValidationError("--heads", "must divide " + width_flag + " (got --heads " + std::to_string(heads) + ", " +
+                                            width_flag + " " + std::to_string(width) + ")");
+}
+
 void add_threads_option(CLI::App& cmd, int& threads) {
   cmd.add_option("--threads", threads, "Threads for attend's loops and OpenBLAS")
       ->check(CLI::Range(1, 1024))

@@ -30,6 +30,8 @@ void add_common_options(CLI::App& cmd, CommonOptions& opts);
 /// A count option in [1, max] with its default shown (--batch, --seq, ...).
 void add_positive_option(CLI::App& cmd, const std::string& flag, int64_t& value, const std::string& help,
                          int64_t max = 1000000);
+/// Refuses (CLI::ValidationError on --heads) a head count that does not divide the model width given by width_flag.
+void check_heads_divide(int64_t heads, int64_t width, const std::string& width_flag);
 /// --threads in [1, 1024], for workloads without the common options.
 void add_threads_option(CLI::App& cmd, int& threads);
 

@@ -58,25 +58,14 @@ void add_mha(CLI::App& bench, CommandTable& table) {
   auto opts = std::make_shared<MhaOptions>();
   CLI::App* cmd = bench.add_subcommand(
       "mha", "nn::MultiHeadAttention self-attention on x [B, n, E] f32 (anchor: attention.py --variant mha)");
-  cmd->add_option("--n", opts->n, "Sequence length n")
-      ->check(CLI::Range(int64_t{1}, int64_t{65536}))
-      ->capture_default_str();
+  add_positive_option(*cmd, "--n", opts->n, "Sequence length n", 65536);
   add_mode_option(*cmd, opts->mode);
-  cmd->add_option("--embed", opts->embed, "Embedding width E (split into --heads heads of E / H)")
-      ->check(CLI::Range(int64_t{1}, int64_t{65536}))
-      ->capture_default_str();
-  cmd->add_option("--heads", opts->heads, "Heads H (must divide --embed)")
-      ->check(CLI::Range(int64_t{1}, int64_t{4096}))
-      ->capture_default_str();
-  cmd->add_option("--batch", opts->batch, "Batch size B")
-      ->check(CLI::Range(int64_t{1}, int64_t{4096}))
-      ->capture_default_str();
+  add_positive_option(*cmd, "--embed", opts->embed, "Embedding width E (split into --heads heads of E / H)", 65536);
+  add_positive_option(*cmd, "--heads", opts->heads, "Heads H (must divide --embed)", 4096);
+  add_positive_option(*cmd, "--batch", opts->batch, "Batch size B", 4096);
   add_common_options(*cmd, opts->common);
   cmd->callback([&table, opts] {
-    if (opts->embed % opts->heads != 0) {
-      throw CLI::ValidationError("--heads", "must divide --embed (got --heads " + std::to_string(opts->heads) +
-                                                ", --embed " + std::to_string(opts->embed) + ")");
-    }
+    check_heads_divide(opts->heads, opts->embed, "--embed");
     table.selected = [opts] { return run_mha(*opts); };
   });
 }

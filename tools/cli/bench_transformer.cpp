@@ -93,10 +93,7 @@ void add_transformer(CLI::App& bench, CommandTable& table) {
   add_positive_option(*cmd, "--ffn", opts->ffn, "Feed-forward width F", 1048576);
   add_common_options(*cmd, opts->common);
   cmd->callback([&table, opts] {
-    if (opts->d_model % opts->heads != 0) {
-      throw CLI::ValidationError("--heads", "must divide --d-model (got --heads " + std::to_string(opts->heads) +
-                                                ", --d-model " + std::to_string(opts->d_model) + ")");
-    }
+    check_heads_divide(opts->heads, opts->d_model, "--d-model");
     table.selected = [opts] { return run_transformer(*opts); };
   });
 }
