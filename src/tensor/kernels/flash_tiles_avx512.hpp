@@ -95,9 +95,14 @@ ATTEND_FLASH_AVX512 inline void gemm(int64_t M, int64_t N, int64_t K, const floa
     const int64_t n = std::min<int64_t>(4 * kLanes, N - j0);
     const int64_t nv = (n + kLanes - 1) / kLanes;
     const __mmask16 last = first_lanes(n - kLanes * (nv - 1));
-    for (int64_t i0 = 0; i0 < M; i0 += kMicroRows) {
-      const int64_t r = std::min<int64_t>(kMicroRows, M - i0);
+    // The fewest blocks of at most 6 rows, as even as they go (M = 32: 6 6 5 5 5 5, not 6 6 6 6 6 2: a 2-row block
+    // does 8 FMAs per 4 vector loads of B and is bound by reading B from L2).
+    const int64_t blocks = (M + kMicroRows - 1) / kMicroRows, base = blocks > 0 ? M / blocks : 0,
+                  extra = blocks > 0 ? M % blocks : 0;
+    for (int64_t blk = 0, i0 = 0; blk < blocks; ++blk) {
+      const int64_t r = base + (blk < extra ? 1 : 0);
       table[r - 1][nv - 1](K, A + i0 * ars, ars, acs, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate);
+      i0 += r;
     }
   }
 }
