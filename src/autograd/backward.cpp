@@ -4,6 +4,8 @@
 
 #include "attend/autograd/node.hpp"
 #include "attend/tensor/elementwise.hpp"
+#include "attend/tensor/indexing.hpp"
+#include "attend/tensor/linalg.hpp"
 #include "attend/tensor/reduce.hpp"
 #include "var_impl.hpp"
 
@@ -49,16 +51,29 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
 
   // Gradients on their way to each Var. `owned` marks a tensor that only this map references (made by the engine),
   // which slice gradients may be added into in place; others (an op may pass its own gy along) are copied first.
+  // Products from set_outer wait in `a` and `b` until the Var's gradient is needed (resolve).
   struct Pending {
     Tensor grad;
     bool owned = false;
+    std::vector<Tensor> a, b;
   };
-  std::unordered_map<Impl*, Pending> pending{{impl_.get(), {seed, false}}};
+  // The gradient with the waiting products added: grad + [a₁; a₂; …]ᵀ [b₁; b₂; …], one GEMM.
+  auto resolve = [](Pending& p) {
+    if (p.a.empty()) return std::move(p.grad);
+    const Tensor a = p.a.size() == 1 ? p.a[0] : concat(p.a, 0), b = p.b.size() == 1 ? p.b[0] : concat(p.b, 0);
+    Tensor g = std::move(p.grad);
+    const bool add_to = g.defined();
+    if (!add_to) g = Tensor::empty({a.size(1), b.size(1)}, a.dtype());
+    else if (!p.owned || !g.is_contiguous()) g = g.clone();
+    gemm_into(a.transpose(0, 1), b, g, 1.0, add_to ? 1.0 : 0.0);
+    return g;
+  };
+  std::unordered_map<Impl*, Pending> pending{{impl_.get(), {seed, false, {}, {}}}};
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Impl* v = it->get();
     auto found = pending.find(v);
     if (found == pending.end()) continue;  // no gradient reached this Var
-    Tensor grad = std::move(found->second.grad);
+    Tensor grad = resolve(found->second);
     pending.erase(found);
     if (v->node == nullptr) {  // a leaf: accumulate
       // A leaf owns its gradient (optimizers and clipping update it in place), so shared storage is copied.
@@ -75,9 +90,22 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
     grads.slots.resize(node.inputs.size());
     grads.needed.resize(node.inputs.size());
     grads.slices.resize(node.inputs.size());
+    grads.outers.resize(node.inputs.size());
     for (size_t i = 0; i < node.inputs.size(); ++i) grads.needed[i] = node.inputs[i].requires_grad();
     node.backward(grad, grads);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
+      if (grads.needed[i] && grads.outers[i]) {
+        Impl* in = node.inputs[i].impl_.get();
+        OuterGrad& o = *grads.outers[i];
+        ATTEND_ASSERT(in->value.dim() == 2 && o.a.dim() == 2 && o.b.dim() == 2 && o.a.size(0) == o.b.size(0) &&
+                          o.a.size(1) == in->value.size(0) && o.b.size(1) == in->value.size(1) &&
+                          o.a.dtype() == in->value.dtype() && o.b.dtype() == in->value.dtype(),
+                      "'{}' returned an outer gradient {}ᵀ·{} for an input {}", node.op, shape_str(o.a.shape()),
+                      shape_str(o.b.shape()), shape_str(in->value.shape()));
+        Pending& p = pending[in];
+        p.a.push_back(std::move(o.a));
+        p.b.push_back(std::move(o.b));
+      }
       if (!grads.needed[i] || !grads.slots[i].defined()) continue;
       Impl* in = node.inputs[i].impl_.get();
       ATTEND_ASSERT(grads.slots[i].dtype() == in->value.dtype(), "'{}' returned a {} gradient for a {} input",
@@ -88,19 +116,30 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
         const Tensor& g = grads.slots[i];
         ATTEND_ASSERT(g.dim() == in->value.dim(), "'{}' returned a slice gradient of rank {} for an input of rank {}",
                       node.op, g.dim(), in->value.dim());
-        if (slot == pending.end()) {
-          slot = pending.emplace(in, Pending{Tensor::zeros(in->value.shape(), g.dtype()), true}).first;
+        if (slot == pending.end()) slot = pending.emplace(in, Pending{}).first;
+        if (!slot->second.grad.defined()) {
+          slot->second.grad = Tensor::zeros(in->value.shape(), g.dtype());
+          slot->second.owned = true;
         } else if (!slot->second.owned) {
-          slot->second = {slot->second.grad.clone(), true};
+          slot->second.grad = slot->second.grad.clone();
+          slot->second.owned = true;
         }
         const Tensor dst = slot->second.grad.narrow(sl.dim, sl.start, g.shape()[static_cast<size_t>(sl.dim)]);
         add_into(dst, g);
         continue;
       }
       Tensor g = sum_to(grads.slots[i], in->value.shape());
-      if (slot == pending.end()) pending.emplace(in, Pending{std::move(g), false});
-      else if (slot->second.owned) add_into(slot->second.grad, g);  // only this map holds it: add in place
-      else slot->second = {add(slot->second.grad, g), true};
+      if (slot == pending.end()) slot = pending.emplace(in, Pending{}).first;
+      Pending& p = slot->second;
+      if (!p.grad.defined()) {
+        p.grad = std::move(g);
+        p.owned = false;
+      } else if (p.owned) {
+        add_into(p.grad, g);  // only this map holds it: add in place
+      } else {
+        p.grad = add(p.grad, g);
+        p.owned = true;
+      }
     }
     if (!retain_graph) {  // free saved tensors and inputs as soon as they are used
       node.backward = nullptr;

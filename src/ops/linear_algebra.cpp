@@ -140,7 +140,7 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   return make_result(y, std::move(inputs), [x2, wv, x_shape = xv.shape()](const Tensor& gy, Grads& grads) {
     const Tensor gy2 = gy.reshape({-1, gy.size(-1)});  // [N, out]
     if (grads.needs(0)) grads[0] = matmul(gy2, wv).reshape(x_shape);    // [N, in] -> x's shape
-    if (grads.needs(1)) grads[1] = matmul(gy2.transpose(0, 1), x2);     // [out, in]
+    if (grads.needs(1)) grads.set_outer(1, gy2, x2);                    // [out, in] = gy2ᵀ x2 (autograd/node.hpp)
     if (grads.slots.size() > 2 && grads.needs(2)) grads[2] = column_sums(gy2.contiguous());  // [out]
   }, "linear");
 }

@@ -28,21 +28,36 @@ struct GradSlice {
   int64_t start = 0;
 };
 
+/// A gradient left as a product: aᵀ·b for a [K, M] and b [K, N] (the input is [M, N]).
+struct OuterGrad {
+  Tensor a, b;
+};
+
 /// The gradients an op's backward writes, one slot per input, in input order. Leave a slot undefined for "no
 /// gradient" (zero); skip the work for inputs where needs(i) is false.
 /// A slicing op (narrow, select, the pieces of split) writes only the gradient of its slice with set_slice(): the
 /// engine adds it into the input's gradient in place, so T per-step slices of a [B, T, C] tensor cost O(B·T·C) in
 /// backward, not T full-size zero tensors.
+/// A weight's gradient as a product (linear's dW = gyᵀ·x) goes through set_outer(): the engine keeps the factors
+/// and, when the weight's gradient is needed, sums every product that reached it in one GEMM over the stacked rows.
+/// A weight used at each of T time steps then costs one GEMM with inner dimension T·B instead of T GEMMs with inner
+/// dimension B, each writing (and the engine adding) a full-size gradient.
 struct Grads {
   std::vector<Tensor> slots;
   std::vector<bool> needed;
   std::vector<std::optional<GradSlice>> slices;
+  std::vector<std::optional<OuterGrad>> outers;
   Tensor& operator[](size_t i) { return slots[i]; }
   bool needs(size_t i) const { return needed[i]; }
   /// Slot i is the gradient of input i's elements [start, start + g.shape[dim]) along dim (g has the input's rank).
   void set_slice(size_t i, Tensor g, int64_t dim, int64_t start) {
     slots[i] = std::move(g);
     slices[i] = GradSlice{dim, start};
+  }
+  /// Slot i is the gradient aᵀ·b of a 2-D input [M, N], a [K, M] and b [K, N] (K may differ between calls).
+  void set_outer(size_t i, Tensor a, Tensor b) {
+    if (outers.size() < slots.size()) outers.resize(slots.size());
+    outers[i] = OuterGrad{std::move(a), std::move(b)};
   }
 };
 

@@ -230,26 +230,35 @@ Var AttentionDecoder::fuse(const Var& h, const Var& context) const {
   ATTEND_ASSERT(false, "unknown AttentionFusion {}", static_cast<int>(options_.fusion));
 }
 
-AttentionDecoder::Advanced AttentionDecoder::advance(const Var& gx_input, const AttentionDecoderMemory& memory,
-                                                    const AttentionDecoderState& state) const {
+AttentionDecoder::InputWeights AttentionDecoder::input_weights() const {
   const AttentionDecoderOptions& o = options_;
   const int64_t E = o.input_size, Dk = o.memory_size, H = o.hidden_size;
+  const bool bahdanau = o.placement == AttentionPlacement::bahdanau;
+  return {.context = bahdanau ? narrow(weight_ih_, 1, E, Dk) : Var(),
+          .feed = o.input_feeding ? narrow(weight_ih_, 1, E + (bahdanau ? Dk : 0), H) : Var()};
+}
+
+AttentionDecoder::Advanced AttentionDecoder::advance(const Var& gx_input, const InputWeights& w,
+                                                    const AttentionDecoderMemory& memory,
+                                                    const AttentionDecoderState& state) const {
+  const AttentionDecoderOptions& o = options_;
   const bool bahdanau = o.placement == AttentionPlacement::bahdanau;
   Var gx = gx_input;  // [B, G·H]
   Context a;
   if (bahdanau) {
     a = attend(state.cell.h, memory, state.coverage);
-    gx = add(gx, linear(a.context, narrow(weight_ih_, 1, E, Dk)));  // [B, Dk] -> [B, G·H]
+    gx = add(gx, linear(a.context, w.context));  // [B, Dk] -> [B, G·H]
   }
-  if (o.input_feeding) gx = add(gx, linear(state.feed, narrow(weight_ih_, 1, E + (bahdanau ? Dk : 0), H)));
+  if (o.input_feeding) gx = add(gx, linear(state.feed, w.feed));  // [B, H] -> [B, G·H]
   RecurrentState next = recurrent_step(o.cell, gx, state.cell, {weight_hh_, bias_hh_, Var()});
   if (!bahdanau) a = attend(next.h, memory, state.coverage);
   return {std::move(next), std::move(a)};
 }
 
-AttentionDecoderStep AttentionDecoder::step_projected(const Var& gx_input, const AttentionDecoderMemory& memory,
+AttentionDecoderStep AttentionDecoder::step_projected(const Var& gx_input, const InputWeights& w,
+                                                      const AttentionDecoderMemory& memory,
                                                       const AttentionDecoderState& state, bool with_logits) const {
-  Advanced adv = advance(gx_input, memory, state);
+  Advanced adv = advance(gx_input, w, memory, state);
   const Var h_star = fuse(adv.cell.h, adv.attended.context);  // [B, H]
   AttentionDecoderStep out;
   if (with_logits && linear_y_) out.logits = linear_y_->forward(h_star);  // [B, V]
@@ -269,7 +278,8 @@ AttentionDecoderStep AttentionDecoder::step(const Var& input, const AttentionDec
                "{}: step input must be [B, E] = [{}, {}] (input_size {}), got shape {}; memory shape {}", kOp, B, E, E,
                shape_of(input), shape_of(memory.memory));
   check_state(state, B, memory.memory.size(1));
-  return step_projected(linear(input, narrow(weight_ih_, 1, 0, E), bias_ih_), memory, state);  // [B, G·H]
+  return step_projected(linear(input, narrow(weight_ih_, 1, 0, E), bias_ih_), input_weights(), memory,
+                        state);  // [B, G·H]
 }
 
 AttentionDecoderOutput AttentionDecoder::forward(const Var& input, const AttentionDecoderMemory& memory,
@@ -284,11 +294,12 @@ AttentionDecoderOutput AttentionDecoder::forward(const Var& input, const Attenti
   // The input part of the cell's input projection for every step at once: one GEMM over B·Tt rows.
   const Var gx_all = linear(input, narrow(weight_ih_, 1, 0, E), bias_ih_);  // [B, Tt, G·H]
   std::vector<Var> outputs, weights, coverage_loss, states, contexts;
+  const InputWeights w = input_weights();
   AttentionDecoderState s = state;
   AttentionDecoderOutput out;
   if (options_.input_feeding) {  // h*_t feeds step t + 1: fuse step by step; the output layer once over B·Tt rows
     for (int64_t t = 0; t < Tt; ++t) {
-      AttentionDecoderStep st = step_projected(select(gx_all, 1, t), memory, s, /*with_logits=*/false);  // [B, G·H]
+      AttentionDecoderStep st = step_projected(select(gx_all, 1, t), w, memory, s, /*with_logits=*/false);
       outputs.push_back(st.output);
       weights.push_back(st.attention);
       if (st.coverage_loss.defined()) coverage_loss.push_back(st.coverage_loss);
@@ -298,7 +309,7 @@ AttentionDecoderOutput AttentionDecoder::forward(const Var& input, const Attenti
     if (linear_y_) out.logits = linear_y_->forward(out.outputs);  // [B, Tt, V]
   } else {  // nothing recurrent depends on h*: the fusion and the output layer run once over all B·Tt rows
     for (int64_t t = 0; t < Tt; ++t) {
-      Advanced adv = advance(select(gx_all, 1, t), memory, s);
+      Advanced adv = advance(select(gx_all, 1, t), w, memory, s);
       states.push_back(adv.cell.h);
       contexts.push_back(adv.attended.context);
       weights.push_back(adv.attended.weights);

@@ -7,6 +7,7 @@
 #include "attend/ops/reduction.hpp"
 #include "attend/ops/shape.hpp"
 #include "attend/tensor/elementwise.hpp"
+#include "attend/tensor/linalg.hpp"
 #include "test_util.hpp"
 
 namespace attend {
@@ -18,6 +19,16 @@ Var times(const Var& a, const Var& b) {
     if (grads.needs(0)) grads[0] = g * b;
     if (grads.needs(1)) grads[1] = g * a;
   }, "times");
+}
+
+// y = x·wᵀ with the weight's gradient left to the engine as gyᵀ·x (Grads::set_outer), as linear does.
+Var times_transposed(const Var& x, const Var& w) {
+  return make_result(matmul(x.value(), w.value().transpose(0, 1)), {x, w},
+                     [x = x.value(), w = w.value()](const Tensor& g, Grads& grads) {
+                       if (grads.needs(0)) grads[0] = matmul(g, w);
+                       if (grads.needs(1)) grads.set_outer(1, g, x);
+                     },
+                     "times_transposed");
 }
 
 TEST(Autograd, ProductRuleAndAccumulation) {
@@ -74,6 +85,49 @@ TEST(Autograd, DeepChainDoesNotOverflowTheStack) {
   for (int i = 0; i < 100000; ++i) y = times(y, Var(Tensor::full({1}, 1.0)));
   y.backward();
   EXPECT_EQ(x.grad().item<float>(), 1.0f);
+}
+
+// A weight used at every step through times_transposed, once through a narrowed view of it and once elementwise:
+// the gradient is the sum of every step's gyᵀ·x, the slice's and the elementwise part, whatever order they arrive in.
+TEST(Autograd, OuterGradientsOfAWeightUsedAtEveryStepSumToTheirProducts) {
+  Rng rng(5);
+  Var w(Tensor::randn({3, 4}, rng, DType::f64), true);
+  const Var w_cols = narrow(w, 1, 1, 2);  // [3, 2], one view for all steps (as the attention decoder makes it)
+  std::vector<Tensor> xs, xcs, gys;
+  Var loss;
+  for (int64_t t = 0; t < 5; ++t) {
+    xs.push_back(Tensor::randn({2 + t, 4}, rng, DType::f64));  // K differs per step
+    xcs.push_back(Tensor::randn({2 + t, 2}, rng, DType::f64));
+    gys.push_back(Tensor::randn({2 + t, 3}, rng, DType::f64));
+    const Var y = times_transposed(Var(xs.back()), w) + times_transposed(Var(xcs.back()), w_cols);  // [2 + t, 3]
+    const Var step = sum(y * Var(gys.back()));
+    loss = loss.defined() ? loss + step : step;
+  }
+  loss = loss + sum(w * w);
+  loss.backward();
+  Tensor expected = w.value() * 2.0;
+  for (size_t t = 0; t < xs.size(); ++t) {
+    expected = expected + matmul(gys[t].transpose(0, 1), xs[t]);
+    add_into(expected.narrow(1, 1, 2), matmul(gys[t].transpose(0, 1), xcs[t]));
+  }
+  EXPECT_TRUE(testing::all_close(w.grad(), expected, 1e-12, 1e-12));
+  // A second backward adds to the gradient the first one left.
+  const Tensor first = w.grad().clone();
+  times_transposed(Var(xs[0]), w).backward(gys[0]);
+  EXPECT_TRUE(testing::all_close(w.grad(), first + matmul(gys[0].transpose(0, 1), xs[0]), 1e-12, 1e-12));
+}
+
+// An outer gradient that reaches a Var which is itself the output of an op (not a leaf) is resolved before that op's
+// backward runs: here w2 = 3·w, so dL/dw = 3 Σ gyᵀ·x.
+TEST(Autograd, OuterGradientOfAnIntermediateIsResolvedForItsOp) {
+  Rng rng(6);
+  Var w(Tensor::randn({2, 3}, rng, DType::f64), true);
+  const Var w3 = w * 3.0;
+  const Tensor x1 = Tensor::randn({4, 3}, rng, DType::f64), x2 = Tensor::randn({1, 3}, rng, DType::f64);
+  const Tensor g1 = Tensor::randn({4, 2}, rng, DType::f64), g2 = Tensor::randn({1, 2}, rng, DType::f64);
+  (sum(times_transposed(Var(x1), w3) * Var(g1)) + sum(times_transposed(Var(x2), w3) * Var(g2))).backward();
+  const Tensor expected = (matmul(g1.transpose(0, 1), x1) + matmul(g2.transpose(0, 1), x2)) * 3.0;
+  EXPECT_TRUE(testing::all_close(w.grad(), expected, 1e-12, 1e-12));
 }
 
 }  // namespace

@@ -160,11 +160,18 @@ class AttentionDecoder : public Module {
     RecurrentState cell;  // the cell's new state
     Context attended;     // the attention of this step
   };
+  // The columns of weight_ih for the context [G·H, Dk] and for h*_{t−1} [G·H, H] (undefined when not used): made
+  // once per forward, so that the engine sums their per-step weight gradients in one GEMM (autograd/node.hpp).
+  struct InputWeights {
+    Var context, feed;
+  };
+  InputWeights input_weights() const;
   // The recurrent part of one step: attention (before the cell for bahdanau, after it for luong) and the cell.
-  Advanced advance(const Var& gx_input, const AttentionDecoderMemory& memory, const AttentionDecoderState& state) const;
+  Advanced advance(const Var& gx_input, const InputWeights& w, const AttentionDecoderMemory& memory,
+                   const AttentionDecoderState& state) const;
   // One step given the input part of the cell's input projection, x_t W_xᵀ + b_ih [B, G·H]. Without `with_logits`
   // the output layer is left to the caller (forward projects all steps in one GEMM).
-  AttentionDecoderStep step_projected(const Var& gx_input, const AttentionDecoderMemory& memory,
+  AttentionDecoderStep step_projected(const Var& gx_input, const InputWeights& w, const AttentionDecoderMemory& memory,
                                       const AttentionDecoderState& state, bool with_logits = true) const;
   void check_state(const AttentionDecoderState& state, int64_t batch, int64_t keys) const;
 
