@@ -32,6 +32,7 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
   // `order` owns its Vars so releasing a node's inputs below never frees a Var that is still to be visited.
   std::vector<std::shared_ptr<Impl>> order;
   std::unordered_map<Impl*, bool> visited;
+  std::unordered_map<Impl*, int64_t> consumers;  // edges into each Var from the nodes of the graph
   std::vector<std::pair<std::shared_ptr<Impl>, size_t>> stack{{impl_, 0}};
   visited[impl_.get()] = true;
   while (!stack.empty()) {
@@ -39,6 +40,7 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
     const Node* node = v->node.get();
     if (node != nullptr && next < node->inputs.size()) {
       const std::shared_ptr<Impl>& in = node->inputs[next++].impl_;
+      if (in != nullptr && in->requires_grad) ++consumers[in.get()];
       if (in != nullptr && in->requires_grad && !visited[in.get()]) {
         visited[in.get()] = true;
         stack.emplace_back(in, 0);
@@ -105,6 +107,17 @@ void Var::backward(const Tensor& seed, bool retain_graph) const {
         Pending& p = pending[in];
         p.a.push_back(std::move(o.a));
         p.b.push_back(std::move(o.b));
+      }
+      if (grads.needed[i] && --consumers[node.inputs[i].impl_.get()] == 0) {
+        // Every consumer has reported: add the waiting products now, so their factors are freed (the Var's own turn
+        // in `order` may come much later).
+        auto done = pending.find(node.inputs[i].impl_.get());
+        if (done != pending.end() && !done->second.a.empty()) {
+          done->second.grad = resolve(done->second);
+          done->second.owned = true;
+          done->second.a.clear();
+          done->second.b.clear();
+        }
       }
       if (!grads.needed[i] || !grads.slots[i].defined()) continue;
       Impl* in = node.inputs[i].impl_.get();
