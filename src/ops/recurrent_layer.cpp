@@ -270,12 +270,12 @@ void forward_direction(const Dims& dm, const Tensor& gx, const Tensor& out, cons
         if (record) gh = cell.gh.select(0, t);
       }
       F* pg = gh.data<F>();
-      for (int64_t g = 0; g < G; ++g) {  // gh = b_hh + h W_hhᵀ, this thread's columns of gate g
-        if (dir.b_hh.defined()) {
-          const F* bias = dir.b_hh.data<F>() + g * H;
-          for (int64_t b = 0; b < n; ++b) std::copy(bias + u0, bias + u1, pg + b * GH + g * H + u0);
+      const F* bias = dir.b_hh.defined() ? dir.b_hh.data<F>() : nullptr;
+      for (int64_t g = 0; g < G; ++g) {  // gh = h W_hhᵀ (+ b_hh for the GRU: its n gate needs it apart), this
+        if (!kLstm && bias != nullptr) {  // thread's columns of gate g
+          for (int64_t b = 0; b < n; ++b) std::copy(bias + g * H + u0, bias + g * H + u1, pg + b * GH + g * H + u0);
         }
-        gemm_columns<F>(n, h, w_t, dir.packed, g, u0, u1, gh, dir.b_hh.defined());
+        gemm_columns<F>(n, h, w_t, dir.packed, g, u0, u1, gh, !kLstm && bias != nullptr);
       }
       const F* px = gx.data<F>() + t * B * lx + dir.d * GH;  // row b at px + b·D·G·H
       if constexpr (kLstm) {
@@ -284,8 +284,13 @@ void forward_direction(const Dims& dm, const Tensor& gx, const Tensor& out, cons
         F* ps = (record ? cell.saved.select(0, t) : step_saved).template data<F>();
         for (int64_t b = 0; b < n; ++b) {
           if (b + 1 < n) prefetch_gates<F>(px + (b + 1) * lx, G, H, u0, u1);
-          detail::lstm_forward_row<F>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
-                                      pc + b * ld, u0, u1);
+          if (bias != nullptr) {  // b_hh added in the gate kernel
+            detail::lstm_forward_row<F, true>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
+                                              pc + b * ld, u0, u1, bias);
+          } else {
+            detail::lstm_forward_row<F>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
+                                        pc + b * ld, u0, u1);
+          }
         }
       } else {
         F* ps = (record ? cell.rzn.select(0, t) : step_saved).template data<F>();

@@ -42,14 +42,17 @@ void gru_backward_row(int64_t H, const T* __restrict gy, const T* __restrict gh,
   }
 }
 
-// LSTM forward: x = gx row, g = gh row [4H], c [H] -> saved i, f, g, o, tanh(c') [5H], h' and c' [H].
-template <class T>
+// LSTM forward: x = gx row, g = gh row [4H], c [H] -> saved i, f, g, o, tanh(c') [5H], h' and c' [H]. With kBias,
+// g lacks bias_hh and `bias` [4H] is added here (the whole-sequence op: no per-step bias copy before the GEMM).
+template <class T, bool kBias = false>
 void lstm_forward_row(int64_t H, const T* __restrict x, const T* __restrict g, const T* __restrict c, T* __restrict s,
-                      T* __restrict h_out, T* __restrict c_out, int64_t u0, int64_t u1) {
-  for (int64_t j = u0; j < u1; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                          // i
-  for (int64_t j = H + u0; j < H + u1; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                  // f
-  for (int64_t j = 2 * H + u0; j < 2 * H + u1; ++j) s[j] = kernels::tanh_of<T>(g[j] + x[j]);             // g
-  for (int64_t j = 3 * H + u0; j < 3 * H + u1; ++j) s[j] = kernels::sigmoid_of<T>(g[j] + x[j]);          // o
+                      T* __restrict h_out, T* __restrict c_out, int64_t u0, int64_t u1,
+                      const T* __restrict bias = nullptr) {
+  auto pre = [&](int64_t j) { return kBias ? g[j] + bias[j] + x[j] : g[j] + x[j]; };
+  for (int64_t j = u0; j < u1; ++j) s[j] = kernels::sigmoid_of<T>(pre(j));                          // i
+  for (int64_t j = H + u0; j < H + u1; ++j) s[j] = kernels::sigmoid_of<T>(pre(j));                  // f
+  for (int64_t j = 2 * H + u0; j < 2 * H + u1; ++j) s[j] = kernels::tanh_of<T>(pre(j));             // g
+  for (int64_t j = 3 * H + u0; j < 3 * H + u1; ++j) s[j] = kernels::sigmoid_of<T>(pre(j));          // o
   for (int64_t j = u0; j < u1; ++j) c_out[j] = s[H + j] * c[j] + s[j] * s[2 * H + j];                    // c'
   for (int64_t j = u0; j < u1; ++j) s[4 * H + j] = kernels::tanh_of<T>(c_out[j]);                        // tanh(c')
   for (int64_t j = u0; j < u1; ++j) h_out[j] = s[3 * H + j] * s[4 * H + j];                              // h'
