@@ -282,15 +282,18 @@ void forward_direction(const Dims& dm, const Tensor& gx, const Tensor& out, cons
         F* c_in = (record ? cell.cprev.select(0, t) : step_c).template data<F>();  // c entering the step
         copy_rows<F>(B, w, pc + u0, ld, c_in + u0, H);
         F* ps = (record ? cell.saved.select(0, t) : step_saved).template data<F>();
-        for (int64_t b = 0; b < n; ++b) {
-          if (b + 1 < n) prefetch_gates<F>(px + (b + 1) * lx, G, H, u0, u1);
-          if (bias != nullptr) {  // b_hh added in the gate kernel
-            detail::lstm_forward_row<F, true>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
-                                              pc + b * ld, u0, u1, bias);
-          } else {
-            detail::lstm_forward_row<F>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
-                                        pc + b * ld, u0, u1);
+        auto rows = [&](auto with_bias) {  // b_hh, when there is one, is added in the gate kernel
+          for (int64_t b = 0; b < n; ++b) {
+            if (b + 1 < n) prefetch_gates<F>(px + (b + 1) * lx, G, H, u0, u1);
+            detail::lstm_forward_row<F, decltype(with_bias)::value>(H, px + b * lx, pg + b * GH, c_in + b * H,
+                                                                    ps + b * 5 * H, py + b * ld, pc + b * ld, u0, u1,
+                                                                    bias);
           }
+        };
+        if (bias != nullptr) {
+          rows(std::true_type{});
+        } else {
+          rows(std::false_type{});
         }
       } else {
         F* ps = (record ? cell.rzn.select(0, t) : step_saved).template data<F>();

@@ -1,5 +1,6 @@
 #include "attend/autograd/var.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "attend/autograd/node.hpp"
@@ -190,6 +191,20 @@ TEST(Autograd, PerStepSelectsGiveTheFullGradient) {
   for (int64_t b = 0; b < 2; ++b)
     for (int64_t t = 0; t < 4; ++t)
       for (int64_t c = 0; c < 3; ++c) EXPECT_EQ(g.at({b, t, c}), static_cast<double>(t + 1));
+}
+
+// An op whose outer gradient does not fit its input ([3, 2] from factors [2, 3]ᵀ·[2, 3]) is reported by name,
+// without touching the input's gradient.
+TEST(Autograd, AnOuterGradientOfTheWrongShapeIsReported) {
+  Var w(Tensor::ones({3, 2}, DType::f64), true);
+  const Var y = make_result(w.value().clone(), {w}, [](const Tensor& g, Grads& grads) {
+    grads.set_outer(0, Tensor::ones({2, 3}, DType::f64), Tensor::ones({2, 3}, DType::f64));
+    (void)g;
+  }, "misshapen_outer");
+  const std::string msg = testing::error_of([&] { y.backward(Tensor::ones({3, 2}, DType::f64)); });
+  EXPECT_THAT(msg, ::testing::HasSubstr("'misshapen_outer' returned an outer gradient [2, 3]"));
+  EXPECT_THAT(msg, ::testing::HasSubstr("for an input [3, 2]"));
+  EXPECT_FALSE(w.grad().defined());
 }
 
 }  // namespace
