@@ -34,9 +34,15 @@ void row_gemm_pack(int64_t K, int64_t N, const float* B, int64_t rs, int64_t cs,
     if (n < kPanel) std::fill(panel, panel + K * kPanel, 0.0F);
     if (cs == 1) {
       for (int64_t k = 0; k < K; ++k) std::copy(B + k * rs + j0, B + k * rs + j0 + n, panel + k * kPanel);
-    } else {  // a transposed view: read along k (contiguous when rs = 1)
-      for (int64_t j = 0; j < n; ++j)
-        for (int64_t k = 0; k < K; ++k) panel[k * kPanel + j] = B[k * rs + (j0 + j) * cs];
+    } else {  // a transposed view (rs = 1: B's columns are rows of memory), 16 columns at a time: each of the 16
+      // source rows is read in order and each k writes one 64-byte line of the panel (4.2% of an LSTM forward's
+      // samples at K = 512 when every k of a column was written before the next column)
+      constexpr int64_t kBlock = 16;
+      for (int64_t jb = 0; jb < n; jb += kBlock) {
+        const int64_t jn = std::min(kBlock, n - jb);
+        for (int64_t k = 0; k < K; ++k)
+          for (int64_t j = jb; j < jb + jn; ++j) panel[k * kPanel + j] = B[k * rs + (j0 + j) * cs];
+      }
     }
   });
 }
