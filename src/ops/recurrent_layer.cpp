@@ -100,7 +100,7 @@ struct GruCell {
   static constexpr int64_t kGates = 3, kStates = 1;
   static constexpr const char* kName = "gru_layer";
   Tensor hprev;
-  Tensor gh;   // [T, B, 3H]: h W_hhᵀ + b_hh
+  Tensor gh;   // [T, B, 3H]: h W_hhᵀ; its n part + b_hn (the only part the backward reads)
   Tensor rzn;  // [T, B, 3H]: r, z, n
 
   void save(const Dims& d, DType dtype) {
@@ -270,37 +270,39 @@ void forward_direction(const Dims& dm, const Tensor& gx, const Tensor& out, cons
         if (record) gh = cell.gh.select(0, t);
       }
       F* pg = gh.data<F>();
-      const F* bias = dir.b_hh.defined() ? dir.b_hh.data<F>() : nullptr;
-      for (int64_t g = 0; g < G; ++g) {  // gh = h W_hhᵀ (+ b_hh for the GRU: its n gate needs it apart), this
-        if (!kLstm && bias != nullptr) {  // thread's columns of gate g
-          for (int64_t b = 0; b < n; ++b) std::copy(bias + g * H + u0, bias + g * H + u1, pg + b * GH + g * H + u0);
-        }
-        gemm_columns<F>(n, h, w_t, dir.packed, g, u0, u1, gh, !kLstm && bias != nullptr);
-      }
+      const F* bias = dir.b_hh.defined() ? dir.b_hh.data<F>() : nullptr;  // added in the gate kernel
+      for (int64_t g = 0; g < G; ++g) gemm_columns<F>(n, h, w_t, dir.packed, g, u0, u1, gh, false);  // gh = h W_hhᵀ
       const F* px = gx.data<F>() + t * B * lx + dir.d * GH;  // row b at px + b·D·G·H
+      F* c_in = nullptr;  // LSTM: c entering the step
       if constexpr (kLstm) {
-        F* c_in = (record ? cell.cprev.select(0, t) : step_c).template data<F>();  // c entering the step
+        c_in = (record ? cell.cprev.select(0, t) : step_c).template data<F>();
         copy_rows<F>(B, w, pc + u0, ld, c_in + u0, H);
-        F* ps = (record ? cell.saved.select(0, t) : step_saved).template data<F>();
-        auto rows = [&](auto with_bias) {  // b_hh, when there is one, is added in the gate kernel
-          for (int64_t b = 0; b < n; ++b) {
-            if (b + 1 < n) prefetch_gates<F>(px + (b + 1) * lx, G, H, u0, u1);
-            detail::lstm_forward_row<F, decltype(with_bias)::value>(H, px + b * lx, pg + b * GH, c_in + b * H,
-                                                                    ps + b * 5 * H, py + b * ld, pc + b * ld, u0, u1,
-                                                                    bias);
-          }
-        };
-        if (bias != nullptr) {
-          rows(std::true_type{});
+      }
+      F* ps = step_saved.defined() ? step_saved.data<F>() : nullptr;  // the gate kernel's saved values
+      if (record) {
+        if constexpr (kLstm) {
+          ps = cell.saved.select(0, t).template data<F>();
         } else {
-          rows(std::false_type{});
+          ps = cell.rzn.select(0, t).template data<F>();
         }
-      } else {
-        F* ps = (record ? cell.rzn.select(0, t) : step_saved).template data<F>();
+      }
+      auto rows = [&](auto with_bias) {  // this thread's units of every running row
+        constexpr bool kBias = decltype(with_bias)::value;
         for (int64_t b = 0; b < n; ++b) {
           if (b + 1 < n) prefetch_gates<F>(px + (b + 1) * lx, G, H, u0, u1);
-          detail::gru_forward_row<F>(H, px + b * lx, pg + b * GH, ph + b * lh, ps + b * GH, py + b * ld, u0, u1);
+          if constexpr (kLstm) {
+            detail::lstm_forward_row<F, kBias>(H, px + b * lx, pg + b * GH, c_in + b * H, ps + b * 5 * H, py + b * ld,
+                                               pc + b * ld, u0, u1, bias);
+          } else {
+            detail::gru_forward_row<F, kBias>(H, px + b * lx, pg + b * GH, ph + b * lh, ps + b * GH, py + b * ld, u0,
+                                              u1, bias);
+          }
         }
+      };
+      if (bias != nullptr) {
+        rows(std::true_type{});
+      } else {
+        rows(std::false_type{});
       }
       copy_rows<F>(n, w, py + u0, ld, pn + u0, ln);  // the new state of the running rows
       cur = 1 - cur;

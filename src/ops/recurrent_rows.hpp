@@ -6,17 +6,24 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "attend/tensor/kernels/activation.hpp"
 
 namespace attend::detail {
 
 // GRU forward: x = gx row, g = gh row [3H] (bias_hh included), h [H] -> rzn = saved r, z, n [3H], out = h' [H].
-template <class T>
-void gru_forward_row(int64_t H, const T* __restrict x, const T* __restrict g, const T* __restrict h, T* __restrict rzn,
-                     T* __restrict out, int64_t u0, int64_t u1) {
-  for (int64_t j = u0; j < u1; ++j) rzn[j] = kernels::sigmoid_of<T>(g[j] + x[j]);                                // r
-  for (int64_t j = u0; j < u1; ++j) rzn[H + j] = kernels::sigmoid_of<T>(g[H + j] + x[H + j]);                    // z
+// With kBias, g lacks bias_hh and `bias` [3H] is added here (the whole-sequence op: no per-step bias copy before the
+// GEMM); g's n part then becomes W_hn h + b_hn, the value the backward reads.
+template <class T, bool kBias = false>
+void gru_forward_row(int64_t H, const T* __restrict x, std::conditional_t<kBias, T, const T>* __restrict g,
+                     const T* __restrict h, T* __restrict rzn, T* __restrict out, int64_t u0, int64_t u1,
+                     const T* __restrict bias = nullptr) {
+  auto hidden = [&](int64_t j) { return kBias ? g[j] + bias[j] : g[j]; };
+  for (int64_t j = u0; j < u1; ++j) rzn[j] = kernels::sigmoid_of<T>(hidden(j) + x[j]);                          // r
+  for (int64_t j = u0; j < u1; ++j) rzn[H + j] = kernels::sigmoid_of<T>(hidden(H + j) + x[H + j]);              // z
+  if constexpr (kBias)
+    for (int64_t j = 2 * H + u0; j < 2 * H + u1; ++j) g[j] += bias[j];                                         // W_hn h + b_hn
   for (int64_t j = u0; j < u1; ++j) rzn[2 * H + j] = kernels::tanh_of<T>(x[2 * H + j] + g[2 * H + j] * rzn[j]);  // n
   for (int64_t j = u0; j < u1; ++j) out[j] = (h[j] - rzn[2 * H + j]) * rzn[H + j] + rzn[2 * H + j];
 }
