@@ -56,13 +56,19 @@ void lstm_forward_row(int64_t H, const T* __restrict x, const T* __restrict g, c
                       T* __restrict h_out, T* __restrict c_out, int64_t u0, int64_t u1,
                       const T* __restrict bias = nullptr) {
   auto pre = [&](int64_t j) { return kBias ? g[j] + bias[j] + x[j] : g[j] + x[j]; };
-  for (int64_t j = u0; j < u1; ++j) s[j] = kernels::sigmoid_of<T>(pre(j));                          // i
-  for (int64_t j = H + u0; j < H + u1; ++j) s[j] = kernels::sigmoid_of<T>(pre(j));                  // f
-  for (int64_t j = 2 * H + u0; j < 2 * H + u1; ++j) s[j] = kernels::tanh_of<T>(pre(j));             // g
-  for (int64_t j = 3 * H + u0; j < 3 * H + u1; ++j) s[j] = kernels::sigmoid_of<T>(pre(j));          // o
-  for (int64_t j = u0; j < u1; ++j) c_out[j] = s[H + j] * c[j] + s[j] * s[2 * H + j];                    // c'
-  for (int64_t j = u0; j < u1; ++j) s[4 * H + j] = kernels::tanh_of<T>(c_out[j]);                        // tanh(c')
-  for (int64_t j = u0; j < u1; ++j) h_out[j] = s[3 * H + j] * s[4 * H + j];                              // h'
+  for (int64_t j = u0; j < u1; ++j) {  // one pass: the gates stay in registers for c' and h'
+    const T i = kernels::sigmoid_of<T>(pre(j)), f = kernels::sigmoid_of<T>(pre(H + j));
+    const T cand = kernels::tanh_of<T>(pre(2 * H + j)), o = kernels::sigmoid_of<T>(pre(3 * H + j));
+    const T cn = f * c[j] + i * cand;
+    const T tc = kernels::tanh_of<T>(cn);
+    s[j] = i;
+    s[H + j] = f;
+    s[2 * H + j] = cand;
+    s[3 * H + j] = o;
+    s[4 * H + j] = tc;
+    c_out[j] = cn;
+    h_out[j] = o * tc;
+  }
 }
 
 // LSTM backward with dh' and dc' [H]: dgates [4H] (the same for gx and gh) and dc = dL/dc [H].
