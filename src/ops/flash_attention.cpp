@@ -94,6 +94,20 @@ Shape check_shapes(const Var& q, const Var& k, const Var* v) {
   return {qs[0], qs[1], qs[2], ks[2]};
 }
 
+// x itself when its rows (the last dim) are contiguous, so the kernel reads a head-split view in place; else a copy.
+Tensor rows_contiguous(const Tensor& x) { return x.stride(3) == 1 ? x : x.contiguous(); }
+
+kernels::FlashLayout layout_of(const Tensor& x) { return {x.stride(0), x.stride(1), x.stride(2)}; }
+
+// An uninitialised [B, heads, T, width] tensor whose memory is ordered as like's: [B, T, heads, width] (returned as
+// its transposed view) when like's heads are the inner dim, as in a head-split view of a [B, T, E] projection, so
+// that the context (or gradient) reshapes back to [B, T, E] without a copy; else contiguous.
+Tensor empty_in_order(const Tensor& like, int64_t width, DType t) {
+  const int64_t b = like.size(0), h = like.size(1), n = like.size(2);
+  if (h > 1 && n > 1 && like.stride(1) < like.stride(2)) return Tensor::empty({b, n, h, width}, t).transpose(1, 2);
+  return Tensor::empty({b, h, n, width}, t);
+}
+
 template <class T>
 kernels::FlashAttentionProblem<T> problem(const Tensor& q, const Tensor& k, const Tensor* v, const PreparedMask& m,
                                           double scale) {
@@ -109,6 +123,9 @@ kernels::FlashAttentionProblem<T> problem(const Tensor& q, const Tensor& k, cons
   p.dim = q.size(3);
   p.dim_v = v != nullptr ? v->size(3) : 0;
   p.scale = scale;
+  p.q_layout = layout_of(q);
+  p.k_layout = layout_of(k);
+  if (v != nullptr) p.v_layout = layout_of(*v);
   p.key_lengths = m.lengths.defined() ? m.lengths.data<int64_t>() : nullptr;
   p.causal = m.causal.has_value();
   p.causal_offset = m.causal.value_or(0);
@@ -126,7 +143,8 @@ kernels::FlashAttentionProblem<T> problem(const Tensor& q, const Tensor& k, cons
 template <class T>
 void forward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMask& m, double scale, Tensor& out,
              Tensor& lse) {
-  const auto p = problem<T>(q, k, &v, m, scale);
+  auto p = problem<T>(q, k, &v, m, scale);
+  p.out_layout = layout_of(out);
   if constexpr (std::is_same_v<T, float>) {
     kernels::flash_attention_forward(p, out.data<T>(), lse.data<T>());
   } else {
@@ -137,7 +155,12 @@ void forward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMa
 template <class T>
 void backward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMask& m, double scale,
               const Tensor& out, const Tensor& lse, const Tensor& g, Tensor& dq, Tensor& dk, Tensor& dv) {
-  const auto p = problem<T>(q, k, &v, m, scale);
+  auto p = problem<T>(q, k, &v, m, scale);
+  p.out_layout = layout_of(out);
+  p.dout_layout = layout_of(g);
+  p.dq_layout = layout_of(dq);
+  p.dk_layout = layout_of(dk);
+  p.dv_layout = layout_of(dv);
   if constexpr (std::is_same_v<T, float>) {
     kernels::flash_attention_backward(p, out.data<T>(), lse.data<T>(), g.data<T>(), dq.data<T>(), dk.data<T>(),
                                       dv.data<T>());
@@ -157,8 +180,8 @@ FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, c
   const Shape scores = check_shapes(q, k, &v);
   const DType t = q.dtype();
   const PreparedMask m = prepare(mask, scores, t);
-  const Tensor qc = q.value().contiguous(), kc = k.value().contiguous(), vc = v.value().contiguous();
-  Tensor out = Tensor::empty({scores[0], scores[1], scores[2], vc.size(3)}, t);  // [B, H, Tq, Dv]
+  const Tensor qc = rows_contiguous(q.value()), kc = rows_contiguous(k.value()), vc = rows_contiguous(v.value());
+  Tensor out = empty_in_order(qc, vc.size(3), t);                              // [B, H, Tq, Dv]
   Tensor lse = Tensor::empty({scores[0], scores[1], scores[2]}, t);            // [B, H, Tq]
   if (t == DType::f32) {
     forward<float>(qc, kc, vc, m, scale, out, lse);
@@ -166,8 +189,9 @@ FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, c
     forward<double>(qc, kc, vc, m, scale, out, lse);
   }
   Var context = make_result(out, {q, k, v}, [qc, kc, vc, m, scale, out, lse, t](const Tensor& g, Grads& grads) {
-    Tensor dq = Tensor::empty(qc.shape(), t), dk = Tensor::empty(kc.shape(), t), dv = Tensor::empty(vc.shape(), t);
-    const Tensor gc = g.contiguous();
+    Tensor dq = empty_in_order(qc, qc.size(3), t), dk = empty_in_order(kc, kc.size(3), t),
+           dv = empty_in_order(vc, vc.size(3), t);
+    const Tensor gc = rows_contiguous(g);  // [B, H, Tq, Dv], as the context
     if (t == DType::f32) {
       backward<float>(qc, kc, vc, m, scale, out, lse, gc, dq, dk, dv);
     } else {

@@ -23,7 +23,7 @@ void gru_forward_row(int64_t H, const T* __restrict x, std::conditional_t<kBias,
   for (int64_t j = u0; j < u1; ++j) rzn[j] = kernels::sigmoid_of<T>(hidden(j) + x[j]);                          // r
   for (int64_t j = u0; j < u1; ++j) rzn[H + j] = kernels::sigmoid_of<T>(hidden(H + j) + x[H + j]);              // z
   if constexpr (kBias)
-    for (int64_t j = 2 * H + u0; j < 2 * H + u1; ++j) g[j] += bias[j];                                         // W_hn h + b_hn
+    for (int64_t j = 2 * H + u0; j < 2 * H + u1; ++j) g[j] += bias[j];  // W_hn h + b_hn
   for (int64_t j = u0; j < u1; ++j) rzn[2 * H + j] = kernels::tanh_of<T>(x[2 * H + j] + g[2 * H + j] * rzn[j]);  // n
   for (int64_t j = u0; j < u1; ++j) out[j] = (h[j] - rzn[2 * H + j]) * rzn[H + j] + rzn[2 * H + j];
 }

@@ -5,6 +5,8 @@
 // runs the naive reference loops (the gradcheck path).
 //
 //   q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] -> context [B, H, Tq, Dv], lse [B, H, Tq]
+//   Views whose last dim is contiguous are read in place (others are copied); the context and the gradients are
+//   stored in their input's order (a head-split view of [B, T, E] gets a context stored [B, T, H, Dv]).
 //   Hkv divides H; query head h reads key/value head h / (H / Hkv). A query whose keys are all masked gets context
 //   0, lse +inf and gradient 0.
 //

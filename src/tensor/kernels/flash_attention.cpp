@@ -37,8 +37,7 @@ struct RowScores {
   // scores[j] for every key; returns the max (-inf when every key is masked).
   double fill(std::vector<double>& scores) const {
     const int64_t g = p.heads / p.kv_heads;
-    const T* qi = p.q + ((b * p.heads + h) * p.tq + i) * p.dim;
-    const T* kb = p.k + (b * p.kv_heads + h / g) * p.tk * p.dim;
+    const T* qi = row_at(p.q, p.q_layout, b, h, i);
     double m = -kInf;
     for (int64_t j = 0; j < p.tk; ++j) {
       if (!kept(j)) {
@@ -46,7 +45,8 @@ struct RowScores {
         continue;
       }
       double dot = 0.0;
-      for (int64_t d = 0; d < p.dim; ++d) dot += static_cast<double>(qi[d]) * static_cast<double>(kb[j * p.dim + d]);
+      const T* kj = row_at(p.k, p.k_layout, b, h / g, j);
+      for (int64_t d = 0; d < p.dim; ++d) dot += static_cast<double>(qi[d]) * static_cast<double>(kj[d]);
       double s = dot * p.scale;
       if (p.bias != nullptr) {
         const auto& bs = p.bias_strides;
@@ -62,15 +62,15 @@ struct RowScores {
 }  // namespace
 
 template <class T>
-void flash_attention_forward_naive(const FlashAttentionProblem<T>& p, T* out, T* lse) {
+void flash_attention_forward_naive(const FlashAttentionProblem<T>& p_in, T* out, T* lse) {
+  const FlashAttentionProblem<T> p = with_layouts(p_in);
   const int64_t g = p.heads / p.kv_heads;
   std::vector<double> s(static_cast<size_t>(p.tk)), acc(static_cast<size_t>(p.dim_v));
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t h = 0; h < p.heads; ++h) {
-      const T* vb = p.v + (b * p.kv_heads + h / g) * p.tk * p.dim_v;
       for (int64_t i = 0; i < p.tq; ++i) {
         const int64_t row = (b * p.heads + h) * p.tq + i;
-        T* o = out + row * p.dim_v;
+        T* o = row_at(out, p.out_layout, b, h, i);
         const double m = RowScores<T>{p, b, h, i}.fill(s);
         if (m == -kInf) {  // every key masked: output 0, lse +inf
           std::fill(o, o + p.dim_v, T(0));
@@ -83,8 +83,8 @@ void flash_attention_forward_naive(const FlashAttentionProblem<T>& p, T* out, T*
           const double e = std::exp(s[static_cast<size_t>(j)] - m);
           if (e == 0.0) continue;
           l += e;
-          for (int64_t d = 0; d < p.dim_v; ++d)
-            acc[static_cast<size_t>(d)] += e * static_cast<double>(vb[j * p.dim_v + d]);
+          const T* vj = row_at(p.v, p.v_layout, b, h / g, j);
+          for (int64_t d = 0; d < p.dim_v; ++d) acc[static_cast<size_t>(d)] += e * static_cast<double>(vj[d]);
         }
         for (int64_t d = 0; d < p.dim_v; ++d) o[d] = static_cast<T>(acc[static_cast<size_t>(d)] / l);
         lse[row] = static_cast<T>(m + std::log(l));
@@ -96,44 +96,53 @@ void flash_attention_forward_naive(const FlashAttentionProblem<T>& p, T* out, T*
 // Per query row: p_j = exp(s_j − lse), δ = Σ dO ⊙ O, dS_j = p_j (dO·v_j − δ);
 // dq_i = scale Σ_j dS_j k_j, dk_j += scale dS_j q_i, dv_j += p_j dO_i.
 template <class T>
-void flash_attention_backward_naive(const FlashAttentionProblem<T>& p, const T* out, const T* lse, const T* dout,
+void flash_attention_backward_naive(const FlashAttentionProblem<T>& p_in, const T* out, const T* lse, const T* dout,
                                     T* dq, T* dk, T* dv) {
+  const FlashAttentionProblem<T> p = with_layouts(p_in);
   const int64_t g = p.heads / p.kv_heads;
-  std::fill(dq, dq + p.batch * p.heads * p.tq * p.dim, T(0));
-  std::fill(dk, dk + p.batch * p.kv_heads * p.tk * p.dim, T(0));
-  std::fill(dv, dv + p.batch * p.kv_heads * p.tk * p.dim_v, T(0));
+  auto zero = [&](T* x, const FlashLayout& l, int64_t heads, int64_t t, int64_t width) {
+    for (int64_t b = 0; b < p.batch; ++b)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < t; ++i) std::fill_n(row_at(x, l, b, h, i), width, T(0));
+  };
+  zero(dq, p.dq_layout, p.heads, p.tq, p.dim);
+  zero(dk, p.dk_layout, p.kv_heads, p.tk, p.dim);
+  zero(dv, p.dv_layout, p.kv_heads, p.tk, p.dim_v);
   std::vector<double> s(static_cast<size_t>(p.tk)), dqi(static_cast<size_t>(p.dim));
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t h = 0; h < p.heads; ++h) {
-      const int64_t kv = (b * p.kv_heads + h / g) * p.tk;
-      const T* kb = p.k + kv * p.dim;
-      const T* vb = p.v + kv * p.dim_v;
+      const int64_t hk = h / g;
       for (int64_t i = 0; i < p.tq; ++i) {
         const int64_t row = (b * p.heads + h) * p.tq + i;
         const double l = static_cast<double>(lse[row]);
         if (l == kInf) continue;  // fully masked row: no gradient
         RowScores<T>{p, b, h, i}.fill(s);
-        const T* qi = p.q + row * p.dim;
-        const T* oi = out + row * p.dim_v;
-        const T* gi = dout + row * p.dim_v;
+        const T* qi = row_at(p.q, p.q_layout, b, h, i);
+        const T* oi = row_at(out, p.out_layout, b, h, i);
+        const T* gi = row_at(dout, p.dout_layout, b, h, i);
         double delta = 0.0;
         for (int64_t d = 0; d < p.dim_v; ++d) delta += static_cast<double>(gi[d]) * static_cast<double>(oi[d]);
         std::fill(dqi.begin(), dqi.end(), 0.0);
         for (int64_t j = 0; j < p.tk; ++j) {
           const double pj = std::exp(s[static_cast<size_t>(j)] - l);
           if (pj == 0.0) continue;
+          const T* vj = row_at(p.v, p.v_layout, b, hk, j);
+          const T* kj = row_at(p.k, p.k_layout, b, hk, j);
+          T* dvj = row_at(dv, p.dv_layout, b, hk, j);
+          T* dkj = row_at(dk, p.dk_layout, b, hk, j);
           double dp = 0.0;
           for (int64_t d = 0; d < p.dim_v; ++d) {
-            dp += static_cast<double>(gi[d]) * static_cast<double>(vb[j * p.dim_v + d]);
-            dv[(kv + j) * p.dim_v + d] += static_cast<T>(pj * static_cast<double>(gi[d]));
+            dp += static_cast<double>(gi[d]) * static_cast<double>(vj[d]);
+            dvj[d] += static_cast<T>(pj * static_cast<double>(gi[d]));
           }
           const double ds = pj * (dp - delta) * p.scale;
           for (int64_t d = 0; d < p.dim; ++d) {
-            dqi[static_cast<size_t>(d)] += ds * static_cast<double>(kb[j * p.dim + d]);
-            dk[(kv + j) * p.dim + d] += static_cast<T>(ds * static_cast<double>(qi[d]));
+            dqi[static_cast<size_t>(d)] += ds * static_cast<double>(kj[d]);
+            dkj[d] += static_cast<T>(ds * static_cast<double>(qi[d]));
           }
         }
-        for (int64_t d = 0; d < p.dim; ++d) dq[row * p.dim + d] = static_cast<T>(dqi[static_cast<size_t>(d)]);
+        T* dqr = row_at(dq, p.dq_layout, b, h, i);
+        for (int64_t d = 0; d < p.dim; ++d) dqr[d] = static_cast<T>(dqi[static_cast<size_t>(d)]);
       }
     }
   }
@@ -148,7 +157,7 @@ template void flash_attention_backward_naive<double>(const FlashAttentionProblem
 
 void flash_attention_forward(const FlashAttentionProblem<float>& p, float* out, float* lse) {
   if (detail::avx512_available()) {
-    detail::flash_attention_forward_avx512(p, out, lse);
+    detail::flash_attention_forward_avx512(with_layouts(p), out, lse);
   } else {
     flash_attention_forward_naive(p, out, lse);
   }
@@ -157,15 +166,16 @@ void flash_attention_forward(const FlashAttentionProblem<float>& p, float* out, 
 void flash_attention_backward(const FlashAttentionProblem<float>& p, const float* out, const float* lse,
                               const float* dout, float* dq, float* dk, float* dv) {
   if (detail::avx512_available()) {
-    detail::flash_attention_backward_avx512(p, out, lse, dout, dq, dk, dv);
+    detail::flash_attention_backward_avx512(with_layouts(p), out, lse, dout, dq, dk, dv);
   } else {
     flash_attention_backward_naive(p, out, lse, dout, dq, dk, dv);
   }
 }
 
 // One query row per iteration, rows over the threads (each row written by one thread: no dependence on the count).
-void flash_attention_weights(const FlashAttentionProblem<float>& p, const float* lse, float* weights,
+void flash_attention_weights(const FlashAttentionProblem<float>& p_in, const float* lse, float* weights,
                              int64_t head_begin, int64_t head_end) {
+  const FlashAttentionProblem<float> p = with_layouts(p_in);
   const int64_t nh = head_end - head_begin;
   const int64_t rows = p.batch * nh * p.tq;
 #pragma omp parallel if (rows * p.tk * p.dim >= (int64_t{1} << 18) && !omp_in_parallel())

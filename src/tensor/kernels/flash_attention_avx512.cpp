@@ -32,6 +32,7 @@ using flash::gemm;
 using flash::kInfF;
 using flash::kLanes;
 using P = FlashAttentionProblem<float>;
+using kernels::row_at;
 
 constexpr int64_t kBq = 64;  // queries per tile (4 vectors)
 constexpr int64_t kBk = 64;  // keys per tile
@@ -73,7 +74,8 @@ ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t 
                                       float* ls, ForwardScratch& w) {
   const int64_t D = p.dim, Dv = p.dim_v, n16 = flash::round_lanes(nq), nvq = n16 / kLanes;
   float* st = w.st.data();
-  gemm(mk, n16, D, kh + k0 * D, D, 1, qt, kBq, st, kBq, false);  // st [mk, n16]
+  const int64_t lk = p.k_layout.t, lv = p.v_layout.t;
+  gemm(mk, n16, D, kh + k0 * lk, lk, 1, qt, kBq, st, kBq, false);  // st [mk, n16]
   flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
   for (int64_t v = 0; v < nvq; ++v) {
     float* col = st + v * kLanes;
@@ -98,7 +100,7 @@ ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t 
   if (k0 > 0)  // a query whose max did not change has alpha = 1 exactly: skipping it changes no bit
     for (int64_t i = 0; i < nq; ++i)
       if (w.alpha[static_cast<size_t>(i)] != 1.0F) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)]);
-  gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * Dv, Dv, o, Dv, true);  // o += pᵀ v
+  gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * lv, lv, o, Dv, true);  // o += pᵀ v
 }
 
 // One unit: the `sub` query tiles from q_begin of (b, h). Per key tile, every query tile of the block that sees it
@@ -109,17 +111,17 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
   const int64_t D = p.dim, Dv = p.dim_v, g = p.heads / p.kv_heads;
   const int64_t q_end = std::min(p.tq, q_begin + sub * kBq), nsub = (q_end - q_begin + kBq - 1) / kBq;
   const int64_t row0 = (b * p.heads + h) * p.tq;
-  const float* kh = p.k + (b * p.kv_heads + h / g) * p.tk * D;
-  const float* vh = p.v + (b * p.kv_heads + h / g) * p.tk * Dv;
+  const float* kh = row_at(p.k, p.k_layout, b, h / g, 0);
+  const float* vh = row_at(p.v, p.v_layout, b, h / g, 0);
   const auto scale = static_cast<float>(p.scale);
   int64_t kend[kMaxSub], kmax = 0;
   for (int64_t s = 0; s < nsub; ++s) {
     const int64_t q0 = q_begin + s * kBq, nq = std::min(kBq, q_end - q0);
-    const float* qh = p.q + (row0 + q0) * D;
+    const float* qh = row_at(p.q, p.q_layout, b, h, q0);
     float* qt = w.qt.data() + s * D * kBq;  // [D, 64]
     if (nq < kBq) std::fill(qt, qt + D * kBq, 0.0F);
     for (int64_t i = 0; i < nq; ++i)  // rows of q read in order, written as columns of qt
-      for (int64_t d = 0; d < D; ++d) qt[d * kBq + i] = qh[i * D + d] * scale;
+      for (int64_t d = 0; d < D; ++d) qt[d * kBq + i] = qh[i * p.q_layout.t + d] * scale;
     std::fill_n(w.o.data() + s * kBq * Dv, nq * Dv, 0.0F);
     std::fill_n(w.m.data() + s * kBq, kBq, -kInfF);
     std::fill_n(w.l.data() + s * kBq, kBq, 0.0F);
@@ -136,7 +138,7 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
   for (int64_t i = 0; i < q_end - q_begin; ++i) {
     const float* o = w.o.data() + i * Dv;  // the sub-tiles' accumulators are consecutive [64, Dv] blocks
     const float mi = w.m[static_cast<size_t>(i)], li = w.l[static_cast<size_t>(i)];
-    float* dst = out + (row0 + q_begin + i) * Dv;
+    float* dst = row_at(out, p.out_layout, b, h, q_begin + i);
     if (li > 0.0F) {
       std::copy(o, o + Dv, dst);
       scale_row(dst, Dv, 1.0F / li);
@@ -160,24 +162,30 @@ struct BackwardScratch {
 
 // Packs query head h tile by tile: qt = (q·scale)ᵀ and dot = doutᵀ as [Tq/64][D or Dv][64] (each tile's block
 // contiguous), lse and δ = rowsum(dout ⊙ out) [tqp]; padding queries get lse = +inf (weight 0) and zeros.
-void pack_head(const P& p, int64_t row0, const float* out, const float* lse, const float* dout, BackwardScratch& w) {
-  const int64_t D = p.dim, Dv = p.dim_v, tqp = w.tqp;
+void pack_head(const P& p, int64_t b, int64_t h, const float* out, const float* lse, const float* dout,
+               BackwardScratch& w) {
+  const int64_t D = p.dim, Dv = p.dim_v, tqp = w.tqp, row0 = (b * p.heads + h) * p.tq;
   const auto scale = static_cast<float>(p.scale);
-  auto pack = [&](const float* src, int64_t width, float factor, float* dst) {
+  auto pack = [&](const float* src, const kernels::FlashLayout& l, int64_t width, float factor, float* dst) {
+    const float* head = row_at(src, l, b, h, 0);
     for (int64_t q0 = 0; q0 < tqp; q0 += kBq) {
       float* tile = dst + q0 * width;  // [width][kBq]
       const int64_t nq = std::min(kBq, p.tq - q0);
-      for (int64_t d = 0; d < width; ++d)
-        for (int64_t i = 0; i < kBq; ++i) tile[d * kBq + i] = i < nq ? src[(row0 + q0 + i) * width + d] * factor : 0.0F;
+      if (nq < kBq) std::fill(tile, tile + width * kBq, 0.0F);
+      for (int64_t i = 0; i < nq; ++i)  // each source row read in order (rows may be far apart: a head-split view)
+        for (int64_t d = 0; d < width; ++d) tile[d * kBq + i] = head[(q0 + i) * l.t + d] * factor;
     }
   };
-  pack(p.q, D, scale, w.qt.data());
-  pack(dout, Dv, 1.0F, w.dot.data());
+  pack(p.q, p.q_layout, D, scale, w.qt.data());
+  pack(dout, p.dout_layout, Dv, 1.0F, w.dot.data());
   for (int64_t i = 0; i < tqp; ++i) {
     const bool real = i < p.tq;
     float delta = 0.0F;
-    if (real)
-      for (int64_t d = 0; d < Dv; ++d) delta += dout[(row0 + i) * Dv + d] * out[(row0 + i) * Dv + d];
+    if (real) {
+      const float* gi = row_at(dout, p.dout_layout, b, h, i);
+      const float* oi = row_at(out, p.out_layout, b, h, i);
+      for (int64_t d = 0; d < Dv; ++d) delta += gi[d] * oi[d];
+    }
     w.delta[static_cast<size_t>(i)] = delta;
     w.lse[static_cast<size_t>(i)] = real ? lse[row0 + i] : kInfF;
   }
@@ -185,47 +193,49 @@ void pack_head(const P& p, int64_t row0, const float* out, const float* lse, con
 
 // One (key tile, query tile) pair: p = exp(s − lse), dv += pᵀ dout, ds = p ⊙ (dout vᵀ − δ)·scale, dk += dsᵀ q,
 // dq += ds k; st and dpt are [mk, 64] transposed tiles.
-ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t row0, int64_t q0, int64_t nq,
-                                       int64_t n16, int64_t k0, int64_t mk, const float* kh, const float* vh,
-                                       const float* dout, float* dqh, float* dkh, float* dvh, BackwardScratch& w) {
-  const int64_t D = p.dim, Dv = p.dim_v;
+ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t q0, int64_t nq, int64_t n16,
+                                       int64_t k0, int64_t mk, const float* kh, const float* vh, const float* dout,
+                                       float* dqh, float* dkh, float* dvh, BackwardScratch& w) {
+  const int64_t D = p.dim, Dv = p.dim_v, lk = p.k_layout.t, lv = p.v_layout.t, lq = p.q_layout.t;
+  const int64_t lo = p.dout_layout.t, ldq = p.dq_layout.t, ldk = p.dk_layout.t, ldv = p.dv_layout.t;
   const __m512 scale = _mm512_set1_ps(static_cast<float>(p.scale));
   float* st = w.st.data();
   float* dpt = w.dpt.data();
-  gemm(mk, n16, D, kh + k0 * D, D, 1, w.qt.data() + q0 * D, kBq, st, kBq, false);  // st [mk, n16]
+  gemm(mk, n16, D, kh + k0 * lk, lk, 1, w.qt.data() + q0 * D, kBq, st, kBq, false);  // st [mk, n16]
   flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
   for (int64_t j = 0; j < mk; ++j)
     for (int64_t i = 0; i < n16; i += kLanes) {
       const __m512 s = _mm512_loadu_ps(st + j * kBq + i);
       _mm512_storeu_ps(st + j * kBq + i, flash::exp_ps(_mm512_sub_ps(s, _mm512_loadu_ps(&w.lse[q0 + i]))));
     }
-  gemm(mk, Dv, nq, st, kBq, 1, dout + (row0 + q0) * Dv, Dv, dvh + k0 * Dv, Dv, true);  // dv += pt dout
-  gemm(mk, n16, Dv, vh + k0 * Dv, Dv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);    // dpt [mk, n16]
+  gemm(mk, Dv, nq, st, kBq, 1, row_at(dout, p.dout_layout, b, h, q0), lo, dvh + k0 * ldv, ldv, true);  // dv += pt dout
+  gemm(mk, n16, Dv, vh + k0 * lv, lv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);  // dpt [mk, n16]
   for (int64_t j = 0; j < mk; ++j)
     for (int64_t i = 0; i < n16; i += kLanes) {
       const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));
       const __m512 p_ji = _mm512_loadu_ps(st + j * kBq + i);
       _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
     }
-  gemm(mk, D, nq, dpt, kBq, 1, p.q + (row0 + q0) * D, D, dkh + k0 * D, D, true);  // dk += dst q
-  gemm(nq, D, mk, dpt, 1, kBq, kh + k0 * D, D, dqh + q0 * D, D, true);            // dq += dstᵀ k
+  gemm(mk, D, nq, dpt, kBq, 1, row_at(p.q, p.q_layout, b, h, q0), lq, dkh + k0 * ldk, ldk, true);  // dk += dst q
+  gemm(nq, D, mk, dpt, 1, kBq, kh + k0 * lk, lk, dqh + q0 * ldq, ldq, true);  // dq += dstᵀ k
 }
 
 ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const float* out, const float* lse,
                                        const float* dout, float* dq, float* dk, float* dv, BackwardScratch& w) {
   const int64_t D = p.dim, Dv = p.dim_v, g = p.heads / p.kv_heads;
-  const float* kh = p.k + (b * p.kv_heads + hkv) * p.tk * D;
-  const float* vh = p.v + (b * p.kv_heads + hkv) * p.tk * Dv;
-  float* dkh = dk + (b * p.kv_heads + hkv) * p.tk * D;
-  float* dvh = dv + (b * p.kv_heads + hkv) * p.tk * Dv;
-  std::fill(dkh, dkh + p.tk * D, 0.0F);
-  std::fill(dvh, dvh + p.tk * Dv, 0.0F);
+  const float* kh = row_at(p.k, p.k_layout, b, hkv, 0);
+  const float* vh = row_at(p.v, p.v_layout, b, hkv, 0);
+  float* dkh = row_at(dk, p.dk_layout, b, hkv, 0);
+  float* dvh = row_at(dv, p.dv_layout, b, hkv, 0);
+  for (int64_t j = 0; j < p.tk; ++j) {
+    std::fill_n(dkh + j * p.dk_layout.t, D, 0.0F);
+    std::fill_n(dvh + j * p.dv_layout.t, Dv, 0.0F);
+  }
   const int64_t kend = flash::key_end(p, b, p.tq - 1);
   for (int64_t h = hkv * g; h < (hkv + 1) * g; ++h) {
-    const int64_t row0 = (b * p.heads + h) * p.tq;
-    float* dqh = dq + row0 * D;
-    std::fill(dqh, dqh + p.tq * D, 0.0F);
-    pack_head(p, row0, out, lse, dout, w);
+    float* dqh = row_at(dq, p.dq_layout, b, h, 0);
+    for (int64_t i = 0; i < p.tq; ++i) std::fill_n(dqh + i * p.dq_layout.t, D, 0.0F);
+    pack_head(p, b, h, out, lse, dout, w);
     // Key tiles in groups of kGroup: per group the query tiles run in order and, per query tile, the group's key
     // tiles in order, so the query side (qt, dot, q, dout, dq: 80 KiB per tile) is read from L2 once per group
     // instead of once per key tile. Every sum keeps its order: dk and dv of a key tile over the query tiles in
@@ -239,7 +249,7 @@ ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const
           // the query tile sees key tile k0 unless the whole tile lies above the diagonal
           if (p.causal && q0 + nq - 1 + p.causal_offset < k0) break;
           const int64_t mk = std::min(kBk, g1 - k0);
-          backward_step(p, b, h, row0, q0, nq, n16, k0, mk, kh, vh, dout, dqh, dkh, dvh, w);
+          backward_step(p, b, h, q0, nq, n16, k0, mk, kh, vh, dout, dqh, dkh, dvh, w);
         }
       }
     }

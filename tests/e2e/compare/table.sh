@@ -21,7 +21,8 @@ has() { grep -qxF -- "$1" <<<"$table" || fail "missing line: $1"; }
 
 torch="torch nn.TransformerEncoderLayer"
 has "### TransformerEncoderLayer fwd (eval, no grad), x [16, 128, 512], 8 heads, ffn 2048, ReLU, post-norm, dropout 0"
-has "| side | config | threads | ms median | tok/s | GFLOP/s | % of FP32 peak (bench.md / probe) | vs best torch | peak RSS MiB | rounds (ms) |"
+has "| side | config | threads | ms median | tok/s | GFLOP/s | % of FP32 peak (bench.md / probe) | vs best torch \
+| peak RSS MiB | rounds (ms) |"
 has "| anchor | $torch cfg 1 [glibc] | 1 | 315.00 | 6,502 | 42.6 | 36% / 21% | 0.67x | 400 | 300.00, 330.00 |"
 has "| anchor | $torch cfg 2 [tcmalloc] | 2 | 210.00 | 9,752 | 63.9 | 27% / 16% | 1.00x | 400 | 240.00, 180.00 |"
 has "| attend | attend [glibc] | 1 | 465.00 | 4,404 | 28.9 | 25% / 14% | 0.45x | 200 | 480.00, 450.00 |"

@@ -1,7 +1,10 @@
 // Fused scaled-dot-product attention (flash-attention style, Dao et al. 2022, FlashAttention-2 2023): softmax(q kᵀ ·
 // scale + bias, masked) v without materialising the [Tq, Tk] scores, forward and backward, on raw pointers.
 //
-//   q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] (contiguous) -> out [B, H, Tq, Dv], lse [B, H, Tq]
+//   q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] -> out [B, H, Tq, Dv], lse [B, H, Tq] (contiguous)
+//   Every [B, heads, T, width] buffer (q, k, v, out, dout, dq, dk, dv) has a FlashLayout: its element strides over
+//   B, heads and T, the width contiguous; all 0 (the default) means contiguous. So a head-split view of a [B, T, E]
+//   projection ([B, T, H, D] in memory) is read in place and a context or gradient can be written that way.
 //   query head h reads key/value head h / (H / Hkv) (grouped-query attention).
 //   lse = log Σ_j exp(s_ij) over the kept keys, saved for the backward and for weights; a query whose keys are all
 //   masked gets out = 0 and lse = +inf, so every recomputed weight exp(s − lse) and every gradient is 0, never NaN.
@@ -25,6 +28,12 @@
 
 namespace attend::kernels {
 
+/// Element strides of a [B, heads, T, width] buffer over B, heads and T (the width is contiguous); all 0: contiguous.
+struct FlashLayout {
+  int64_t b = 0, h = 0, t = 0;
+  bool contiguous_default() const { return b == 0 && h == 0 && t == 0; }
+};
+
 template <class T>
 struct FlashAttentionProblem {
   const T* q = nullptr;  ///< [B, H, Tq, D]
@@ -39,6 +48,9 @@ struct FlashAttentionProblem {
   std::array<int64_t, 4> bias_strides{};
   const uint8_t* keep = nullptr;  ///< 1 = keep; strides over [B, H, Tq, Tk], 0 = broadcast
   std::array<int64_t, 4> keep_strides{};
+  FlashLayout q_layout{}, k_layout{}, v_layout{};     ///< of q, k, v
+  FlashLayout out_layout{}, dout_layout{};            ///< of out (also the backward's) and dout [B, H, Tq, Dv]
+  FlashLayout dq_layout{}, dk_layout{}, dv_layout{};  ///< of the backward's dq, dk, dv
 };
 
 /// out [B, H, Tq, Dv] and lse [B, H, Tq] (+inf for a fully masked query).
@@ -51,6 +63,29 @@ void flash_attention_backward(const FlashAttentionProblem<float>& p, const float
 /// the query heads in [head_begin, head_end) are written (the others are left as they are).
 void flash_attention_weights(const FlashAttentionProblem<float>& p, const float* lse, float* weights,
                              int64_t head_begin, int64_t head_end);
+
+/// p with every default (all-0) layout replaced by the contiguous one of its buffer's shape.
+template <class T>
+FlashAttentionProblem<T> with_layouts(FlashAttentionProblem<T> p) {
+  auto fill = [](FlashLayout& l, int64_t heads, int64_t t, int64_t width) {
+    if (l.contiguous_default()) l = {heads * t * width, t * width, width};
+  };
+  fill(p.q_layout, p.heads, p.tq, p.dim);
+  fill(p.k_layout, p.kv_heads, p.tk, p.dim);
+  fill(p.v_layout, p.kv_heads, p.tk, p.dim_v);
+  fill(p.out_layout, p.heads, p.tq, p.dim_v);
+  fill(p.dout_layout, p.heads, p.tq, p.dim_v);
+  fill(p.dq_layout, p.heads, p.tq, p.dim);
+  fill(p.dk_layout, p.kv_heads, p.tk, p.dim);
+  fill(p.dv_layout, p.kv_heads, p.tk, p.dim_v);
+  return p;
+}
+
+/// The row (b, h, t) of a buffer in layout l.
+template <class T>
+T* row_at(T* base, const FlashLayout& l, int64_t b, int64_t h, int64_t t) {
+  return base + b * l.b + h * l.h + t * l.t;
+}
 
 template <class T>
 void flash_attention_forward_naive(const FlashAttentionProblem<T>& p, T* out, T* lse);

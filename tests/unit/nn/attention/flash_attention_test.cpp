@@ -10,6 +10,7 @@
 #include "attend/core/threads.hpp"
 #include "attend/nn/attention/attention.hpp"
 #include "attend/ops/flash_attention.hpp"
+#include "attend/ops/shape.hpp"
 #include "test_util.hpp"
 
 namespace attend::nn {
@@ -118,6 +119,34 @@ TEST(FlashAttention, OneAndTwoThreadsAreBitwiseEqual) {
   EXPECT_TRUE(bitwise_equal(one.dq, two.dq));
   EXPECT_TRUE(bitwise_equal(one.dk, two.dk));
   EXPECT_TRUE(bitwise_equal(one.dv, two.dv));
+}
+
+// q, k, v as head-split views of one [B, T, 3E] projection (as MultiHeadAttention makes them) are read in place:
+// the context and every gradient are bitwise those of contiguous copies, the context is stored [B, T, H, D] (its
+// transpose reshapes to [B, T, E] without a copy), and the projection's gradient is the three heads' gradients.
+TEST(FlashAttention, HeadSplitViewsOfOneProjectionGiveTheContiguousResults) {
+  const int64_t B = 2, T = 70, H = 4, D = 16, E = H * D;
+  Rng rng(5);
+  const Tensor x = Tensor::randn({B, T, 3 * E}, rng), up = Tensor::randn({B, H, T, D}, rng);
+  auto heads = [&](const Var& qkv, int64_t part) {  // [B, H, T, D], a view when qkv is
+    return transpose(reshape(narrow(qkv, 2, part * E, E), {B, T, H, D}), 1, 2);
+  };
+  const Var viewed(x, true);
+  const Var qv = heads(viewed, 0), kv = heads(viewed, 1), vv = heads(viewed, 2);
+  ASSERT_FALSE(qv.value().is_contiguous());
+  const FlashAttentionResult in_place = flash_attention(qv, kv, vv, {.causal_offset = 0}, 0.25);
+  in_place.context.backward(up);
+  EXPECT_TRUE(transpose(in_place.context, 1, 2).value().is_contiguous()) << "the context is not stored [B, T, H, D]";
+
+  const Var q(qv.value().contiguous(), true), k(kv.value().contiguous(), true), v(vv.value().contiguous(), true);
+  const FlashAttentionResult copied = flash_attention(q, k, v, {.causal_offset = 0}, 0.25);
+  copied.context.backward(up);
+  EXPECT_TRUE(bitwise_equal(in_place.context.value().contiguous(), copied.context.value()));
+  EXPECT_TRUE(bitwise_equal(in_place.lse, copied.lse));
+  const Tensor g = viewed.grad();  // [B, T, 3E]: the gradients of q, k, v side by side
+  EXPECT_TRUE(bitwise_equal(heads(Var(g), 0).value().contiguous(), q.grad().contiguous()));
+  EXPECT_TRUE(bitwise_equal(heads(Var(g), 1).value().contiguous(), k.grad().contiguous()));
+  EXPECT_TRUE(bitwise_equal(heads(Var(g), 2).value().contiguous(), v.grad().contiguous()));
 }
 
 TEST(FlashAttention, ErrorsNameTheArgumentAndShapes) {

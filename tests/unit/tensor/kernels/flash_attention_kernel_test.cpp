@@ -184,6 +184,84 @@ TEST(FlashAttentionKernel, FullyMaskedRowsGiveZerosAndInfiniteLse) {
   for (float g : r.dk) EXPECT_FALSE(std::isnan(g));
 }
 
+// A [B, heads, T, W] buffer stored as [B, T, heads, W + pad] (a head-split view of a [B, T, E] projection whose rows
+// are padded): its FlashLayout and the data, pads -7.
+struct Interleaved {
+  int64_t b, heads, t, w, pad;
+  std::vector<float> data;
+  FlashLayout layout;
+
+  Interleaved(int64_t b_, int64_t heads_, int64_t t_, int64_t w_, int64_t pad_, const std::vector<float>* from)
+      : b(b_), heads(heads_), t(t_), w(w_), pad(pad_), data(static_cast<size_t>(b * t * heads * (w + pad)), -7.0F),
+        layout{t * heads * (w + pad), w + pad, heads * (w + pad)} {
+    if (from != nullptr)
+      for_each([&](size_t flat, size_t at) { data[at] = (*from)[flat]; });
+  }
+  // f(index in the contiguous [B, heads, T, W], index here) for every element
+  template <class F>
+  void for_each(F&& f) const {
+    for (int64_t i = 0; i < b * heads * t * w; ++i) {
+      const int64_t x = i % w, r = i / w, ti = r % t, hi = (r / t) % heads, bi = r / (t * heads);
+      f(static_cast<size_t>(i), static_cast<size_t>(bi * layout.b + hi * layout.h + ti * layout.t + x));
+    }
+  }
+  std::vector<float> contiguous() const {
+    std::vector<float> out(static_cast<size_t>(b * heads * t * w));
+    for_each([&](size_t flat, size_t at) { out[flat] = data[at]; });
+    return out;
+  }
+  int64_t pads_touched() const {  // pad elements that are not -7 any more
+    int64_t n = 0;
+    for (size_t i = 0; i < data.size(); ++i)
+      if (static_cast<int64_t>(i) % (w + pad) >= w && data[i] != -7.0F) ++n;
+    return n;
+  }
+};
+
+// Every buffer in a head-interleaved, padded layout gives the contiguous results bitwise (the same sums in the same
+// order), tiles and naive loops alike, and nothing is written outside the rows.
+TEST(FlashAttentionKernel, HeadInterleavedLayoutsGiveTheContiguousResultsBitwise) {
+  const Config c{.b = 2, .h = 4, .hkv = 2, .tq = 130, .tk = 70, .d = 24, .dv = 40, .causal = 0};
+  for (bool naive : {false, true}) {
+    SCOPED_TRACE(naive ? "naive" : "tiles");
+    Case flat(c);
+    flat.forward(naive);
+    flat.backward(naive);
+    Case s(c);
+    const Interleaved q(c.b, c.h, c.tq, c.d, 3, &s.q), k(c.b, c.hkv, c.tk, c.d, 1, &s.k),
+        v(c.b, c.hkv, c.tk, c.dv, 5, &s.v), dout(c.b, c.h, c.tq, c.dv, 2, &s.dout);
+    Interleaved out(c.b, c.h, c.tq, c.dv, 4, nullptr), dq(c.b, c.h, c.tq, c.d, 1, nullptr),
+        dk(c.b, c.hkv, c.tk, c.d, 2, nullptr), dv(c.b, c.hkv, c.tk, c.dv, 3, nullptr);
+    FlashAttentionProblem<float> p = s.p;
+    p.q = q.data.data();
+    p.k = k.data.data();
+    p.v = v.data.data();
+    p.q_layout = q.layout;
+    p.k_layout = k.layout;
+    p.v_layout = v.layout;
+    p.out_layout = out.layout;
+    p.dout_layout = dout.layout;
+    p.dq_layout = dq.layout;
+    p.dk_layout = dk.layout;
+    p.dv_layout = dv.layout;
+    if (naive) {
+      flash_attention_forward_naive(p, out.data.data(), s.lse.data());
+      flash_attention_backward_naive(p, out.data.data(), s.lse.data(), dout.data.data(), dq.data.data(),
+                                     dk.data.data(), dv.data.data());
+    } else {
+      flash_attention_forward(p, out.data.data(), s.lse.data());
+      flash_attention_backward(p, out.data.data(), s.lse.data(), dout.data.data(), dq.data.data(), dk.data.data(),
+                               dv.data.data());
+    }
+    EXPECT_EQ(out.contiguous(), flat.out);
+    EXPECT_EQ(s.lse, flat.lse);
+    EXPECT_EQ(dq.contiguous(), flat.dq);
+    EXPECT_EQ(dk.contiguous(), flat.dk);
+    EXPECT_EQ(dv.contiguous(), flat.dv);
+    EXPECT_EQ(out.pads_touched() + dq.pads_touched() + dk.pads_touched() + dv.pads_touched(), 0);
+  }
+}
+
 TEST(FlashAttentionKernel, OneAndTwoThreadsAreBitwiseEqual) {
   const int saved = num_threads();
   for (const Config& c : {Config{.b = 2, .h = 4, .hkv = 2, .tq = 300, .tk = 257, .d = 64, .dv = 64, .causal = 0},
