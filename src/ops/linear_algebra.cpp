@@ -124,11 +124,12 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   if (has_bias) {
     y2 = Tensor::empty({x2.size(0), out}, xv.dtype());
     const Tensor b = bias.value().contiguous();
-    dispatch_floating(b.dtype(), "linear", [&](auto tag) {  // every row starts as b
+    dispatch_floating(b.dtype(), "linear", [&](auto tag) {  // every row starts as b (on the pool: memory-bound)
       using T = decltype(tag);
       const T* src = b.data<T>();
       T* dst = y2.data<T>();
-      for (int64_t r = 0; r < x2.size(0); ++r) std::copy_n(src, out, dst + r * out);
+      const int64_t rows = x2.size(0);
+      parallel_for(rows, parallel_worth(rows, rows * out), [&](int64_t r) { std::copy_n(src, out, dst + r * out); });
     });
     gemm_into(x2, wv.transpose(0, 1), y2, 1.0, 1.0);  // y2 += x2 @ Wᵀ
   } else {

@@ -42,18 +42,33 @@ void check_layer_norm(const Var& x, const Shape& normalized_shape, const Var& we
   check_affine(bias, "bias", x, normalized_shape);
 }
 
+// Σ_j term(j) over [0, C) in double as kSumLanes running sums (lane l takes j ≡ l mod kSumLanes, in order), added
+// in lane order at the end: the loop vectorises, where one sum is a chain of C dependent adds (the whole-row
+// latency made layer_norm 3.5% of a Transformer layer's forward). The order is fixed, so the result does not depend on
+// the thread count.
+constexpr int64_t kSumLanes = 16;
+
+template <class Term>
+double lane_sum(int64_t C, Term&& term) {
+  double acc[kSumLanes] = {};
+  int64_t j = 0;
+  for (; j + kSumLanes <= C; j += kSumLanes)
+    for (int64_t l = 0; l < kSumLanes; ++l) acc[l] += term(j + l);
+  for (int64_t l = 0; j + l < C; ++l) acc[l] += term(j + l);
+  double total = 0;
+  for (const double a : acc) total += a;
+  return total;
+}
+
 // One row of C: mean and 1 / sqrt(σ² + eps) (sums in double), then y = x̂ · w + b.
 template <class T>
 void norm_row(int64_t C, const T* __restrict x, const T* __restrict w, const T* __restrict b, double eps,
               T* __restrict y, T* mean_out, T* rstd_out) {
-  double sum = 0;
-  for (int64_t j = 0; j < C; ++j) sum += static_cast<double>(x[j]);
-  const double mu = sum / static_cast<double>(C);
-  double sq = 0;
-  for (int64_t j = 0; j < C; ++j) {
+  const double mu = lane_sum(C, [&](int64_t j) { return static_cast<double>(x[j]); }) / static_cast<double>(C);
+  const double sq = lane_sum(C, [&](int64_t j) {
     const double d = static_cast<double>(x[j]) - mu;
-    sq += d * d;
-  }
+    return d * d;
+  });
   const T m = static_cast<T>(mu), r = static_cast<T>(1.0 / std::sqrt(sq / static_cast<double>(C) + eps));
   for (int64_t j = 0; j < C; ++j) {
     const T h = (x[j] - m) * r;
@@ -67,12 +82,9 @@ void norm_row(int64_t C, const T* __restrict x, const T* __restrict w, const T* 
 template <class T>
 void norm_row_backward(int64_t C, const T* __restrict x, const T* __restrict dy, const T* __restrict w, T mean,
                        T rstd, T* __restrict dx) {
-  double sg = 0, sgx = 0;
-  for (int64_t j = 0; j < C; ++j) {
-    const double g = static_cast<double>(w != nullptr ? dy[j] * w[j] : dy[j]);
-    sg += g;
-    sgx += g * static_cast<double>((x[j] - mean) * rstd);
-  }
+  auto g_of = [&](int64_t j) { return static_cast<double>(w != nullptr ? dy[j] * w[j] : dy[j]); };
+  const double sg = lane_sum(C, g_of);
+  const double sgx = lane_sum(C, [&](int64_t j) { return g_of(j) * static_cast<double>((x[j] - mean) * rstd); });
   const T a = static_cast<T>(sg / static_cast<double>(C)), c = static_cast<T>(sgx / static_cast<double>(C));
   for (int64_t j = 0; j < C; ++j) {
     const T g = w != nullptr ? dy[j] * w[j] : dy[j];

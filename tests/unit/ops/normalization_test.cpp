@@ -57,6 +57,31 @@ TEST(LayerNorm, MatchesPlainLoopsWithAffineAndOneOrTwoNormalizedDims) {
   EXPECT_TRUE(all_close(y2.value(), Tensor::from_vector(want2, {2, 3, 4}).to(DType::f32), 1e-5));
 }
 
+TEST(LayerNorm, WideRowsMatchPlainLoopsAndDoNotDependOnTheThreadCount) {
+  // Rows of 37 and 515: whole blocks of the 16 running sums plus a tail.
+  Rng rng(21);
+  for (const int64_t width : {37, 515}) {
+    const Tensor xt = Tensor::randn({3, width}, rng, DType::f64, 2.0, 3.0);
+    const auto want = reference(xt.to_vector<double>(), width, {}, {}, 1e-5);
+    EXPECT_TRUE(all_close(layer_norm(Var(xt), {width}).value(), Tensor::from_vector(want, {3, width}), 1e-12));
+  }
+  const Tensor x = Tensor::randn({300, 515}, rng, DType::f32, 1.0, 2.0);
+  const Tensor w = Tensor::randn({515}, rng, DType::f32), b = Tensor::randn({515}, rng, DType::f32);
+  const Tensor dy = Tensor::randn({300, 515}, rng, DType::f32);
+  const int saved = num_threads();
+  std::vector<Tensor> runs[2];
+  for (const int threads : {1, 2}) {
+    set_num_threads(threads);
+    Var xv(x, true), wv(w, true), bv(b, true);
+    const Var y = layer_norm(xv, {515}, wv, bv);
+    y.backward(dy);
+    runs[threads - 1] = {y.value(), xv.grad(), wv.grad(), bv.grad()};
+  }
+  set_num_threads(saved);
+  for (size_t i = 0; i < runs[0].size(); ++i)
+    EXPECT_EQ(runs[0][i].to_vector<float>(), runs[1][i].to_vector<float>()) << "output " << i;
+}
+
 TEST(LayerNorm, GradientsOfTheAffineParametersAndOfAShiftInvariantLoss) {
   Rng rng(4);
   Var x(Tensor::randn({5, 6}, rng, DType::f64), true);
