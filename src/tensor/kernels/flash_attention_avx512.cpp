@@ -61,11 +61,46 @@ struct ForwardScratch {
 // x[0..n) *= a
 ATTEND_FLASH_AVX512 inline void scale_row(float* x, int64_t n, float a) {
   const __m512 av = _mm512_set1_ps(a);
-  for (int64_t d = 0; d < n; d += kLanes) {
+  int64_t d = 0;
+  for (; d + kLanes <= n; d += kLanes) _mm512_storeu_ps(x + d, _mm512_mul_ps(_mm512_loadu_ps(x + d), av));
+  for (; d < n; d += kLanes) {
     const __mmask16 k = first_lanes(std::min(kLanes, n - d));
     _mm512_mask_storeu_ps(x + d, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + d), av));
   }
 }
+
+// The online softmax of a transposed score tile st [mk, 16·NV] (ld 64): per query, m' = max(m, max_j st),
+// st = exp(st − m'), l = l·e^(m−m') + Σ_j st; alpha = e^(m−m'). The NV columns of 16 queries are interleaved, so the
+// max and sum chains of the NV columns run side by side (one column at a time left the 64-long add chain exposed);
+// each column's sums still take j in order.
+template <int NV>
+ATTEND_FLASH_AVX512 void online_softmax(float* st, int64_t mk, float* ms, float* ls, float* alpha_out) {
+  __m512 mx[NV], shift[NV], sum[NV];
+  for (int v = 0; v < NV; ++v) mx[v] = _mm512_set1_ps(-kInfF);
+  for (int64_t j = 0; j < mk; ++j)
+    for (int v = 0; v < NV; ++v) mx[v] = _mm512_max_ps(mx[v], _mm512_loadu_ps(st + j * kBq + v * kLanes));
+  for (int v = 0; v < NV; ++v) {
+    const __m512 mold = _mm512_loadu_ps(ms + v * kLanes), mnew = _mm512_max_ps(mold, mx[v]);
+    // a query with every key so far masked keeps m = -inf; shift by 0 then, so no -inf − -inf
+    shift[v] =
+        _mm512_mask_mov_ps(mnew, _mm512_cmp_ps_mask(mnew, _mm512_set1_ps(-kInfF), _CMP_EQ_OQ), _mm512_setzero_ps());
+    _mm512_storeu_ps(alpha_out + v * kLanes, flash::exp_ps(_mm512_sub_ps(mold, shift[v])));
+    _mm512_storeu_ps(ms + v * kLanes, mnew);
+    sum[v] = _mm512_setzero_ps();
+  }
+  for (int64_t j = 0; j < mk; ++j)
+    for (int v = 0; v < NV; ++v) {
+      float* x = st + j * kBq + v * kLanes;
+      const __m512 e = flash::exp_ps(_mm512_sub_ps(_mm512_loadu_ps(x), shift[v]));
+      _mm512_storeu_ps(x, e);
+      sum[v] = _mm512_add_ps(sum[v], e);
+    }
+  for (int v = 0; v < NV; ++v)
+    _mm512_storeu_ps(ls + v * kLanes,
+                     _mm512_fmadd_ps(_mm512_loadu_ps(ls + v * kLanes), _mm512_loadu_ps(alpha_out + v * kLanes), sum[v]));
+}
+
+using SoftmaxFn = void (*)(float*, int64_t, float*, float*, float*);
 
 // One key tile [k0, k0 + mk) for the query tile at q0 (nq queries): qt [D, 64] its packed (q·scale)ᵀ, o [nq, Dv]
 // its accumulator, m and l [64] its running max and sum.
@@ -77,26 +112,9 @@ ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t 
   const int64_t lk = p.k_layout.t, lv = p.v_layout.t;
   gemm(mk, n16, D, kh + k0 * lk, lk, 1, qt, kBq, st, kBq, false);  // st [mk, n16]
   flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
-  for (int64_t v = 0; v < nvq; ++v) {
-    float* col = st + v * kLanes;
-    __m512 mx = _mm512_set1_ps(-kInfF);
-    for (int64_t j = 0; j < mk; ++j) mx = _mm512_max_ps(mx, _mm512_loadu_ps(col + j * kBq));
-    const __m512 mold = _mm512_loadu_ps(ms + v * kLanes);
-    const __m512 mnew = _mm512_max_ps(mold, mx);
-    // a query with every key so far masked keeps m = -inf; shift by 0 then, so no -inf − -inf
-    const __m512 shift =
-        _mm512_mask_mov_ps(mnew, _mm512_cmp_ps_mask(mnew, _mm512_set1_ps(-kInfF), _CMP_EQ_OQ), _mm512_setzero_ps());
-    const __m512 alpha = flash::exp_ps(_mm512_sub_ps(mold, shift));
-    __m512 sum = _mm512_setzero_ps();
-    for (int64_t j = 0; j < mk; ++j) {
-      const __m512 e = flash::exp_ps(_mm512_sub_ps(_mm512_loadu_ps(col + j * kBq), shift));
-      _mm512_storeu_ps(col + j * kBq, e);
-      sum = _mm512_add_ps(sum, e);
-    }
-    _mm512_storeu_ps(ls + v * kLanes, _mm512_fmadd_ps(_mm512_loadu_ps(ls + v * kLanes), alpha, sum));
-    _mm512_storeu_ps(ms + v * kLanes, mnew);
-    _mm512_storeu_ps(w.alpha.data() + v * kLanes, alpha);
-  }
+  static constexpr SoftmaxFn kSoftmax[4] = {online_softmax<1>, online_softmax<2>, online_softmax<3>,
+                                            online_softmax<4>};
+  kSoftmax[nvq - 1](st, mk, ms, ls, w.alpha.data());
   if (k0 > 0)  // a query whose max did not change has alpha = 1 exactly: skipping it changes no bit
     for (int64_t i = 0; i < nq; ++i)
       if (w.alpha[static_cast<size_t>(i)] != 1.0F) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)]);
@@ -120,8 +138,7 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
     const float* qh = row_at(p.q, p.q_layout, b, h, q0);
     float* qt = w.qt.data() + s * D * kBq;  // [D, 64]
     if (nq < kBq) std::fill(qt, qt + D * kBq, 0.0F);
-    for (int64_t i = 0; i < nq; ++i)  // rows of q read in order, written as columns of qt
-      for (int64_t d = 0; d < D; ++d) qt[d * kBq + i] = qh[i * p.q_layout.t + d] * scale;
+    flash::pack_transposed(qh, p.q_layout.t, nq, D, scale, qt, kBq);
     std::fill_n(w.o.data() + s * kBq * Dv, nq * Dv, 0.0F);
     std::fill_n(w.m.data() + s * kBq, kBq, -kInfF);
     std::fill_n(w.l.data() + s * kBq, kBq, 0.0F);
@@ -162,8 +179,8 @@ struct BackwardScratch {
 
 // Packs query head h tile by tile: qt = (q·scale)ᵀ and dot = doutᵀ as [Tq/64][D or Dv][64] (each tile's block
 // contiguous), lse and δ = rowsum(dout ⊙ out) [tqp]; padding queries get lse = +inf (weight 0) and zeros.
-void pack_head(const P& p, int64_t b, int64_t h, const float* out, const float* lse, const float* dout,
-               BackwardScratch& w) {
+ATTEND_FLASH_AVX512 void pack_head(const P& p, int64_t b, int64_t h, const float* out, const float* lse,
+                                   const float* dout, BackwardScratch& w) {
   const int64_t D = p.dim, Dv = p.dim_v, tqp = w.tqp, row0 = (b * p.heads + h) * p.tq;
   const auto scale = static_cast<float>(p.scale);
   auto pack = [&](const float* src, const kernels::FlashLayout& l, int64_t width, float factor, float* dst) {
@@ -172,8 +189,7 @@ void pack_head(const P& p, int64_t b, int64_t h, const float* out, const float* 
       float* tile = dst + q0 * width;  // [width][kBq]
       const int64_t nq = std::min(kBq, p.tq - q0);
       if (nq < kBq) std::fill(tile, tile + width * kBq, 0.0F);
-      for (int64_t i = 0; i < nq; ++i)  // each source row read in order (rows may be far apart: a head-split view)
-        for (int64_t d = 0; d < width; ++d) tile[d * kBq + i] = head[(q0 + i) * l.t + d] * factor;
+      flash::pack_transposed(head + q0 * l.t, l.t, nq, width, factor, tile, kBq);
     }
   };
   pack(p.q, p.q_layout, D, scale, w.qt.data());

@@ -46,6 +46,43 @@ ATTEND_FLASH_AVX512 inline __m512 exp_ps(__m512 d) {
   return _mm512_scalef_ps(_mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0F)), n);
 }
 
+// out[j·ldo + r] = in[r·ldi + j] · s for r, j < 16: a 16 × 16 block transposed in registers (unpack within 128-bit
+// lanes, then shuffle the lanes), 64 shuffles where element-wise it took 256 extracts and stores.
+ATTEND_FLASH_AVX512 inline void transpose16_scaled(const float* in, int64_t ldi, float s, float* out, int64_t ldo) {
+  const __m512 sv = _mm512_set1_ps(s);
+  __m512 a[16], c[16];
+  for (int r = 0; r < 16; ++r) a[r] = _mm512_mul_ps(_mm512_loadu_ps(in + r * ldi), sv);
+  for (int i = 0; i < 16; i += 4) {  // c[i + k], 128-bit lane L: column 4L + k of rows i .. i + 3
+    const __m512 b0 = _mm512_unpacklo_ps(a[i], a[i + 1]), b1 = _mm512_unpackhi_ps(a[i], a[i + 1]);
+    const __m512 b2 = _mm512_unpacklo_ps(a[i + 2], a[i + 3]), b3 = _mm512_unpackhi_ps(a[i + 2], a[i + 3]);
+    c[i] = _mm512_shuffle_ps(b0, b2, 0x44);
+    c[i + 1] = _mm512_shuffle_ps(b0, b2, 0xEE);
+    c[i + 2] = _mm512_shuffle_ps(b1, b3, 0x44);
+    c[i + 3] = _mm512_shuffle_ps(b1, b3, 0xEE);
+  }
+  for (int k = 0; k < 4; ++k) {  // column 4L + k = lane L of c[k], c[4 + k], c[8 + k], c[12 + k]
+    const __m512 d0 = _mm512_shuffle_f32x4(c[k], c[4 + k], 0x44), d1 = _mm512_shuffle_f32x4(c[k], c[4 + k], 0xEE);
+    const __m512 e0 = _mm512_shuffle_f32x4(c[8 + k], c[12 + k], 0x44);
+    const __m512 e1 = _mm512_shuffle_f32x4(c[8 + k], c[12 + k], 0xEE);
+    _mm512_storeu_ps(out + (0 + k) * ldo, _mm512_shuffle_f32x4(d0, e0, 0x88));
+    _mm512_storeu_ps(out + (4 + k) * ldo, _mm512_shuffle_f32x4(d0, e0, 0xDD));
+    _mm512_storeu_ps(out + (8 + k) * ldo, _mm512_shuffle_f32x4(d1, e1, 0x88));
+    _mm512_storeu_ps(out + (12 + k) * ldo, _mm512_shuffle_f32x4(d1, e1, 0xDD));
+  }
+}
+
+// tile[j·ldt + i] = src[i·ls + j] · s for i < rows, j < width: rows of a head packed as columns (each source row read
+// in order; rows may be far apart, as in a head-split view). Whole 16 × 16 blocks go through registers, the rest
+// element by element; the values are the same products either way.
+ATTEND_FLASH_AVX512 inline void pack_transposed(const float* src, int64_t ls, int64_t rows, int64_t width, float s,
+                                                float* tile, int64_t ldt) {
+  const int64_t r16 = rows / kLanes * kLanes, w16 = width / kLanes * kLanes;
+  for (int64_t i = 0; i < r16; i += kLanes)
+    for (int64_t j = 0; j < w16; j += kLanes) transpose16_scaled(src + i * ls + j, ls, s, tile + j * ldt + i, ldt);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = i < r16 ? w16 : 0; j < width; ++j) tile[j * ldt + i] = src[i * ls + j] * s;
+}
+
 // C[R, 16·NV] (+)= Σ_k A(r, k) B[k, :], A(r, k) = A[r·ars + k·acs] broadcast, B rows of ldb floats; the last vector
 // of each row is limited to the lanes in `last`. Per k: NV vector loads of B held in registers (the empty asm keeps
 // GCC from folding them back into every FMA as memory operands, which made the kernel load-bound) and R broadcasts
