@@ -58,14 +58,14 @@ struct ForwardScratch {
         m(static_cast<size_t>(kMaxSub * kBq)), l(static_cast<size_t>(kMaxSub * kBq)) {}
 };
 
-// x[0..n) *= a
-ATTEND_FLASH_AVX512 inline void scale_row(float* x, int64_t n, float a) {
+// y[0..n) = x[0..n) · a (y may be x)
+ATTEND_FLASH_AVX512 inline void scale_row(const float* x, int64_t n, float a, float* y) {
   const __m512 av = _mm512_set1_ps(a);
   int64_t d = 0;
-  for (; d + kLanes <= n; d += kLanes) _mm512_storeu_ps(x + d, _mm512_mul_ps(_mm512_loadu_ps(x + d), av));
+  for (; d + kLanes <= n; d += kLanes) _mm512_storeu_ps(y + d, _mm512_mul_ps(_mm512_loadu_ps(x + d), av));
   for (; d < n; d += kLanes) {
     const __mmask16 k = first_lanes(std::min(kLanes, n - d));
-    _mm512_mask_storeu_ps(x + d, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + d), av));
+    _mm512_mask_storeu_ps(y + d, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + d), av));
   }
 }
 
@@ -115,9 +115,8 @@ ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t 
   static constexpr SoftmaxFn kSoftmax[4] = {online_softmax<1>, online_softmax<2>, online_softmax<3>,
                                             online_softmax<4>};
   kSoftmax[nvq - 1](st, mk, ms, ls, w.alpha.data());
-  if (k0 > 0)  // a query whose max did not change has alpha = 1 exactly: skipping it changes no bit
-    for (int64_t i = 0; i < nq; ++i)
-      if (w.alpha[static_cast<size_t>(i)] != 1.0F) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)]);
+  if (k0 > 0)  // every row, without a branch: a query whose max did not change has alpha = 1 exactly (no bit changes)
+    for (int64_t i = 0; i < nq; ++i) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)], o + i * Dv);
   gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * lv, lv, o, Dv, true);  // o += pᵀ v
 }
 
@@ -157,8 +156,7 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
     const float mi = w.m[static_cast<size_t>(i)], li = w.l[static_cast<size_t>(i)];
     float* dst = row_at(out, p.out_layout, b, h, q_begin + i);
     if (li > 0.0F) {
-      std::copy(o, o + Dv, dst);
-      scale_row(dst, Dv, 1.0F / li);
+      scale_row(o, Dv, 1.0F / li, dst);  // one pass into the output
       lse[row0 + q_begin + i] = mi + std::log(li);
     } else {  // no kept key
       std::fill(dst, dst + Dv, 0.0F);
