@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "attend/autograd/node.hpp"
 #include "attend/ops/elementwise.hpp"
 #include "attend/ops/reduction.hpp"
@@ -177,6 +179,33 @@ TEST(Autograd, SliceGradientsAccumulateWithoutTouchingSharedGradients) {
   EXPECT_EQ(seed.to_vector<double>(), seed_before);
   // du = [1 + 100, 1 + 10, 1 + 10] per row; dx = 2 du.
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{202, 202, 22, 22, 22, 22}));
+}
+
+TEST(Autograd, DisjointSliceGradientsLeaveTheUncoveredRowsZeroAndOverlapsAdd) {
+  // Slice gradients meet in one input gradient: disjoint slices of one dim (with gaps, which must read zero), an
+  // overlapping slice, a slice along another dim and a full gradient all add up.
+  auto grad_of = [](const std::function<Var(const Var&)>& f) {
+    Var x(Tensor::zeros({6, 2}, DType::f64), true);
+    sum(f(x)).backward();
+    return x.grad().to_vector<double>();
+  };
+  // rows 0-1 ×1, row 3 ×10; rows 2, 4, 5 get nothing
+  const auto gaps = grad_of([](const Var& x) { return concat({narrow(x, 0, 3, 1) * 10.0, narrow(x, 0, 0, 2)}, 0); });
+  EXPECT_EQ(gaps, (std::vector<double>{1, 1, 1, 1, 0, 0, 10, 10, 0, 0, 0, 0}));
+  // rows 1-3 again ×100: overlaps rows 1 and 3
+  const auto overlap = grad_of([](const Var& x) {
+    return concat({narrow(x, 0, 3, 1) * 10.0, narrow(x, 0, 0, 2), narrow(x, 0, 1, 3) * 100.0}, 0);
+  });
+  EXPECT_EQ(overlap, (std::vector<double>{1, 1, 101, 101, 100, 100, 110, 110, 0, 0, 0, 0}));
+  // column 1 of every row ×1000 (dim 1) after two row slices
+  const auto other_dim = grad_of([](const Var& x) {
+    const Var column = reshape(narrow(x, 1, 1, 1) * 1000.0, {3, 2});
+    return concat({reshape(narrow(x, 0, 4, 2), {2, 2}), narrow(x, 0, 0, 1) * 2.0, column}, 0);
+  });
+  EXPECT_EQ(other_dim, (std::vector<double>{2, 1002, 0, 1000, 0, 1000, 0, 1000, 1, 1001, 1, 1001}));
+  // a full gradient after a slice
+  const auto full = grad_of([](const Var& x) { return concat({narrow(x, 0, 5, 1) * 3.0, x}, 0); });
+  EXPECT_EQ(full, (std::vector<double>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4}));
 }
 
 TEST(Autograd, PerStepSelectsGiveTheFullGradient) {
