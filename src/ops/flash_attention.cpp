@@ -110,8 +110,9 @@ Tensor empty_in_order(const Tensor& like, int64_t width, DType t) {
 
 template <class T>
 kernels::FlashAttentionProblem<T> problem(const Tensor& q, const Tensor& k, const Tensor* v, const PreparedMask& m,
-                                          double scale) {
+                                          double scale, const FlashDropout& dropout = {}) {
   kernels::FlashAttentionProblem<T> p;
+  p.dropout = dropout;
   p.q = q.data<T>();
   p.k = k.data<T>();
   p.v = v != nullptr ? v->data<T>() : nullptr;
@@ -141,9 +142,9 @@ kernels::FlashAttentionProblem<T> problem(const Tensor& q, const Tensor& k, cons
 }
 
 template <class T>
-void forward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMask& m, double scale, Tensor& out,
-             Tensor& lse) {
-  auto p = problem<T>(q, k, &v, m, scale);
+void forward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMask& m, double scale,
+             const FlashDropout& dropout, Tensor& out, Tensor& lse) {
+  auto p = problem<T>(q, k, &v, m, scale, dropout);
   p.out_layout = layout_of(out);
   if constexpr (std::is_same_v<T, float>) {
     kernels::flash_attention_forward(p, out.data<T>(), lse.data<T>());
@@ -154,8 +155,9 @@ void forward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMa
 
 template <class T>
 void backward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMask& m, double scale,
-              const Tensor& out, const Tensor& lse, const Tensor& g, Tensor& dq, Tensor& dk, Tensor& dv) {
-  auto p = problem<T>(q, k, &v, m, scale);
+              const FlashDropout& dropout, const Tensor& out, const Tensor& lse, const Tensor& g, Tensor& dq,
+              Tensor& dk, Tensor& dv) {
+  auto p = problem<T>(q, k, &v, m, scale, dropout);
   p.out_layout = layout_of(out);
   p.dout_layout = layout_of(g);
   p.dq_layout = layout_of(dq);
@@ -172,30 +174,34 @@ void backward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedM
 
 }  // namespace
 
-// flash_attention: out = softmax(q kᵀ·scale + bias, masked) v, lse saved; backward (FlashAttention-2):
-// p = exp(s − lse), dv = pᵀ dout, ds = p ⊙ (dout vᵀ − rowsum(dout ⊙ out)), dq = ds k·scale, dk = dsᵀ q·scale.
+// flash_attention: out = (softmax(q kᵀ·scale + bias, masked) ⊙ z) v (z: dropout factors, 1 without), lse saved;
+// backward (FlashAttention-2): p = exp(s − lse), dv = (p ⊙ z)ᵀ dout, ds = p ⊙ (z ⊙ dout vᵀ − rowsum(dout ⊙ out)),
+// dq = ds k·scale, dk = dsᵀ q·scale.
 ATTEND_REGISTER_OP("flash_attention");
 FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, const FlashAttentionMask& mask,
-                                     double scale) {
+                                     double scale, const FlashDropout& dropout) {
   const Shape scores = check_shapes(q, k, &v);
+  ATTEND_CHECK(dropout.p >= 0.0 && dropout.p < 1.0, "{}: dropout p must be in [0, 1), got {}; q shape {}", kOp,
+               dropout.p, shape_str(q.shape()));
   const DType t = q.dtype();
   const PreparedMask m = prepare(mask, scores, t);
   const Tensor qc = rows_contiguous(q.value()), kc = rows_contiguous(k.value()), vc = rows_contiguous(v.value());
   Tensor out = empty_in_order(qc, vc.size(3), t);                              // [B, H, Tq, Dv]
   Tensor lse = Tensor::empty({scores[0], scores[1], scores[2]}, t);            // [B, H, Tq]
   if (t == DType::f32) {
-    forward<float>(qc, kc, vc, m, scale, out, lse);
+    forward<float>(qc, kc, vc, m, scale, dropout, out, lse);
   } else {
-    forward<double>(qc, kc, vc, m, scale, out, lse);
+    forward<double>(qc, kc, vc, m, scale, dropout, out, lse);
   }
-  Var context = make_result(out, {q, k, v}, [qc, kc, vc, m, scale, out, lse, t](const Tensor& g, Grads& grads) {
+  Var context = make_result(out, {q, k, v}, [qc, kc, vc, m, scale, dropout, out, lse, t](const Tensor& g,
+                                                                                              Grads& grads) {
     Tensor dq = empty_in_order(qc, qc.size(3), t), dk = empty_in_order(kc, kc.size(3), t),
            dv = empty_in_order(vc, vc.size(3), t);
     const Tensor gc = rows_contiguous(g);  // [B, H, Tq, Dv], as the context
     if (t == DType::f32) {
-      backward<float>(qc, kc, vc, m, scale, out, lse, gc, dq, dk, dv);
+      backward<float>(qc, kc, vc, m, scale, dropout, out, lse, gc, dq, dk, dv);
     } else {
-      backward<double>(qc, kc, vc, m, scale, out, lse, gc, dq, dk, dv);
+      backward<double>(qc, kc, vc, m, scale, dropout, out, lse, gc, dq, dk, dv);
     }
     grads[0] = dq;
     grads[1] = dk;

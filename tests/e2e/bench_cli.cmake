@@ -33,6 +33,11 @@ if(TARGET attend_cli)
   attend_bench_cli_test(bench_attention_causal_fwdbwd 0
                         "{\"B\":2,${core_keys}\"impl\":\"attend\",\"mode\":\"fwdbwd\",${stats_keys}\"variant\":\"causal\"}"
                         attention ${tiny_attention} --mode fwdbwd --causal)
+  foreach(impl fused composite)
+    attend_bench_cli_test(bench_attention_dropout_${impl} 0
+                          "\"attention_impl\":\"${impl}\",.*\"dropout\":0.25,.*\"mode\":\"fwdbwd\","
+                          attention ${tiny_attention} --mode fwdbwd --dropout 0.25 --impl ${impl})
+  endforeach()
   set(tiny_mha --n 8 --embed 8 --heads 2 --batch 2 --threads 1 --reps 1 --seconds 0)
   string(CONCAT mha_keys "{\"B\":2,\"E\":8,${core_keys}\"gflops_total_median\":${num},\"impl\":\"attend\",")
   attend_bench_cli_test(bench_mha_fwd 0 "${mha_keys}\"mode\":\"fwd\",${stats_keys}\"variant\":\"mha\"}"
@@ -43,6 +48,8 @@ if(TARGET attend_cli)
   # Bad flags: CLI11's validation error (exit code 105) naming the flag and the accepted values.
   attend_bench_cli_test(bench_attention_rejects_n0 105 "--n: Value 0 not in range 1 to 65536" attention --n 0)
   attend_bench_cli_test(bench_attention_rejects_bad_mode 105 "--mode: foo not in {fwd,fwdbwd}" attention --mode foo)
+  attend_bench_cli_test(bench_attention_rejects_dropout_1 105 "--dropout: Value 1 not in range 0.000000 to 0.990000"
+                        attention --dropout 1)
   attend_bench_cli_test(bench_mha_rejects_n0 105 "--n: Value 0 not in range 1 to 65536" mha --n 0)
   attend_bench_cli_test(bench_mha_rejects_bad_mode 105 "--mode: bwd not in {fwd,fwdbwd}" mha --mode bwd)
   attend_bench_cli_test(bench_mha_rejects_heads_not_dividing_embed 105

@@ -6,6 +6,8 @@
 //           forgotten before each call (as the anchor sets .grad = None)
 //   --causal: AttentionMask::causal(), -inf above the diagonal (the composite computes the full n × n scores, as the
 //           anchor's masked_fill_ does; the fused kernel skips the tiles above the diagonal)
+//   --dropout p: training mode with dropout p on the weights (fused: drawn in the tiles; composite: the dropout op);
+//           the record gets "dropout": p. The anchor has no such variant: compare --impl fused with composite.
 // Keys as the anchor: bench, variant (naive | causal), mode, n, threads, B, H, d, ms_*, samples,
 // gflops_core_median/min/max (4·B·H·n²·d FLOP forward, 3× that for fwdbwd), peak_rss_mib, rss_base_mib.
 //   attend bench attention --n 2048 --mode fwdbwd --causal --threads 2
@@ -32,6 +34,7 @@ struct AttentionOptions {
   int64_t heads = 8;
   int64_t head_dim = 64;
   std::string impl = "auto";
+  double dropout = 0.0;
 };
 
 int run_attention(const AttentionOptions& o) {
@@ -44,7 +47,11 @@ int run_attention(const AttentionOptions& o) {
   const Var k(Tensor::randn(shape, rng), backward);
   const Var v(Tensor::randn(shape, rng), backward);
   const nn::AttentionMask mask = o.causal ? nn::AttentionMask::causal() : nn::AttentionMask();
-  const nn::ScaledDotProductOptions sdpa{.implementation = o.impl == "fused"       ? nn::AttentionImpl::fused
+  Rng drop_rng(1);
+  const nn::ScaledDotProductOptions sdpa{.dropout = o.dropout,
+                                         .training = o.dropout > 0.0,
+                                         .rng = &drop_rng,
+                                         .implementation = o.impl == "fused"       ? nn::AttentionImpl::fused
                                                            : o.impl == "composite" ? nn::AttentionImpl::composite
                                                                                    : nn::AttentionImpl::automatic};
   std::vector<double> ms;
@@ -70,6 +77,7 @@ int run_attention(const AttentionOptions& o) {
                                         {.batch = o.batch, .heads = o.heads, .n = o.n, .head_dim = o.head_dim},
                                         o.common.threads, ms, rss_base);
   if (o.impl != "auto") rec["attention_impl"] = o.impl;  // the default record keeps the anchor's keys
+  if (o.dropout > 0.0) rec["dropout"] = o.dropout;
   emit(rec);
   return 0;
 }
@@ -113,9 +121,12 @@ void add_attention(CLI::App& bench, CommandTable& table) {
   cmd->add_option("--head-dim", opts->head_dim, "Head width d")->check(CLI::Range(int64_t{1}, int64_t{65536}))
       ->capture_default_str();
   cmd->add_option("--impl", opts->impl,
-                  "auto: the fused kernel where it applies (f32, no dropout); composite: matmul-softmax-matmul; "
+                  "auto: the fused kernel where it applies (f32); composite: matmul-softmax-matmul; "
                   "fused: always the fused kernel")
       ->check(CLI::IsMember({"auto", "composite", "fused"}))
+      ->capture_default_str();
+  cmd->add_option("--dropout", opts->dropout, "Dropout p on the weights, in training mode (0: eval, no dropout)")
+      ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
   add_common_options(*cmd, opts->common);
   cmd->callback([&table, opts] { table.selected = [opts] { return run_attention(*opts); }; });

@@ -12,6 +12,8 @@
 //
 // Usage:
 //   FlashAttentionResult r = flash_attention(q, k, v, {.causal_offset = 0}, 0.125);
+//   flash_attention(q, k, v, {}, 0.125, {.p = 0.1, .seed = rng.seed(), .stream = rng.stream(),
+//                                        .first = rng.advance(B * H * Tq * Tk)});  // while training
 //   Tensor w = flash_attention_weights(q, k, {.causal_offset = 0}, 0.125, r.lse);  // [B, H, Tq, Tk]
 #pragma once
 
@@ -19,6 +21,7 @@
 #include <optional>
 
 #include "attend/autograd/var.hpp"
+#include "attend/tensor/kernels/flash_attention.hpp"
 
 namespace attend {
 
@@ -36,10 +39,16 @@ struct FlashAttentionResult {
   Tensor lse;   ///< [B, H, Tq], log Σ_j exp(score_ij) over the kept keys; +inf for a fully masked query
 };
 
+/// Inverted dropout on the weights inside the op (kernels::FlashDropout): weight (b, h, i, j) is kept, and scaled by
+/// 1 / (1 − p), iff Philox word first + ((b·H + h)·Tq + i)·Tk + j of (seed, stream) is ≥ round(p·2³²), which is
+/// what the dropout op draws for a [B, H, Tq, Tk] tensor at offset `first`. The lse and the recomputed weights are
+/// those before dropout.
+using FlashDropout = kernels::FlashDropout;
+
 /// The fused attention op (registered as "flash_attention"). Throws attend::Error naming the argument and the shapes
-/// when they do not fit, or when the dtypes differ or are not f32/f64.
+/// when they do not fit, or when the dtypes differ or are not f32/f64, or the dropout p is outside [0, 1).
 FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, const FlashAttentionMask& mask,
-                                     double scale);
+                                     double scale, const FlashDropout& dropout = {});
 
 /// The softmax weights [B, H, Tq, Tk] recomputed from `lse` (no gradient), for heads [head_begin, head_end) (all
 /// heads by default; the other heads' rows are 0).

@@ -14,8 +14,7 @@ namespace attend::nn::detail {
 namespace {
 
 // Why the fused op cannot run this call ("" when it can).
-const char* unsupported(const Var& q, const AttentionMask& mask, const ScaledDotProductOptions& o) {
-  if (o.training && o.dropout > 0.0) return "dropout while training";
+const char* unsupported(const Var& q, const AttentionMask& mask) {
   if (mask.appended_keys() > 0) return "appended keys (add_bias_kv / add_zero_attn)";
   if (mask.bias_parts().size() > 1) return "more than one bias";
   const bool grads = grad_enabled();
@@ -73,7 +72,7 @@ FlashAttentionMask translate(const AttentionMask& mask, const Shape& scores) {
 std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var& v, const AttentionMask& mask,
                                           const ScaledDotProductOptions& options, double scale) {
   if (options.implementation == AttentionImpl::composite) return std::nullopt;
-  const char* why = unsupported(q, mask, options);
+  const char* why = unsupported(q, mask);
   if (options.implementation == AttentionImpl::fused) {
     ATTEND_CHECK(*why == '\0', "scaled_dot_product_attention: the fused implementation does not support {}; q shape {}",
                  why, shape_str(q.shape()));
@@ -84,7 +83,15 @@ std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var&
   }
   const Shape scores = {q.size(0), q.size(1), q.size(2), k.size(2)};  // [B, H, Tq, Tk]
   const FlashAttentionMask m = translate(mask, scores);
-  FlashAttentionResult r = flash_attention(q, k, v, m, scale);
+  FlashDropout drop;  // the words the composite's dropout would draw for its [B, H, Tq, Tk] weights
+  if (options.training && options.dropout > 0.0) {
+    ATTEND_CHECK(options.rng != nullptr, "scaled_dot_product_attention: dropout {} while training needs an Rng",
+                 options.dropout);
+    const int64_t n = scores[0] * scores[1] * scores[2] * scores[3];
+    drop = {.p = options.dropout, .seed = options.rng->seed(), .stream = options.rng->stream(),
+            .first = options.rng->advance(static_cast<uint64_t>(n))};
+  }
+  FlashAttentionResult r = flash_attention(q, k, v, m, scale, drop);
   Var weights;  // [B, h, Tq, Tk]: heads [hb, he)
   const int64_t hb = options.weights_head_begin;
   const int64_t he = options.weights_head_end < 0 ? q.size(1) : options.weights_head_end;
@@ -92,6 +99,7 @@ std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var&
     // weights a gradient may flow through: the composite's softmax (its context is discarded; ours is the same)
     ScaledDotProductOptions composite = options;
     composite.implementation = AttentionImpl::composite;
+    composite.dropout = 0.0;  // the weights are those before dropout; the Rng has moved once already
     weights = scaled_dot_product_attention(q, k, v, mask, composite).weights;
   } else if (options.need_weights) {
     Tensor w = flash_attention_weights(q, k, m, scale, r.lse, hb, he);  // recomputed from the saved lse, no gradient

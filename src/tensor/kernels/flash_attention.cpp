@@ -65,7 +65,9 @@ template <class T>
 void flash_attention_forward_naive(const FlashAttentionProblem<T>& p_in, T* out, T* lse) {
   const FlashAttentionProblem<T> p = with_layouts(p_in);
   const int64_t g = p.heads / p.kv_heads;
+  const DropoutFactors drop(p.dropout, p.heads, p.tq, p.tk);
   std::vector<double> s(static_cast<size_t>(p.tk)), acc(static_cast<size_t>(p.dim_v));
+  std::vector<T> z(static_cast<size_t>(p.tk), T(1));  // dropout factors of the row
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t h = 0; h < p.heads; ++h) {
       for (int64_t i = 0; i < p.tq; ++i) {
@@ -78,13 +80,15 @@ void flash_attention_forward_naive(const FlashAttentionProblem<T>& p_in, T* out,
           continue;
         }
         std::fill(acc.begin(), acc.end(), 0.0);
+        if (drop.active()) drop.row(b, h, i, 0, p.tk, z.data(), 1);
         double l = 0.0;
         for (int64_t j = 0; j < p.tk; ++j) {
           const double e = std::exp(s[static_cast<size_t>(j)] - m);
           if (e == 0.0) continue;
-          l += e;
+          l += e;  // before dropout
+          const double ez = e * z[static_cast<size_t>(j)];
           const T* vj = row_at(p.v, p.v_layout, b, h / g, j);
-          for (int64_t d = 0; d < p.dim_v; ++d) acc[static_cast<size_t>(d)] += e * static_cast<double>(vj[d]);
+          for (int64_t d = 0; d < p.dim_v; ++d) acc[static_cast<size_t>(d)] += ez * static_cast<double>(vj[d]);
         }
         for (int64_t d = 0; d < p.dim_v; ++d) o[d] = static_cast<T>(acc[static_cast<size_t>(d)] / l);
         lse[row] = static_cast<T>(m + std::log(l));
@@ -93,8 +97,8 @@ void flash_attention_forward_naive(const FlashAttentionProblem<T>& p_in, T* out,
   }
 }
 
-// Per query row: p_j = exp(s_j − lse), δ = Σ dO ⊙ O, dS_j = p_j (dO·v_j − δ);
-// dq_i = scale Σ_j dS_j k_j, dk_j += scale dS_j q_i, dv_j += p_j dO_i.
+// Per query row: p_j = exp(s_j − lse), z_j its dropout factor (1 without), δ = Σ dO ⊙ O, dS_j = p_j (z_j dO·v_j − δ);
+// dq_i = scale Σ_j dS_j k_j, dk_j += scale dS_j q_i, dv_j += p_j z_j dO_i.
 template <class T>
 void flash_attention_backward_naive(const FlashAttentionProblem<T>& p_in, const T* out, const T* lse, const T* dout,
                                     T* dq, T* dk, T* dv) {
@@ -108,7 +112,9 @@ void flash_attention_backward_naive(const FlashAttentionProblem<T>& p_in, const 
   zero(dq, p.dq_layout, p.heads, p.tq, p.dim);
   zero(dk, p.dk_layout, p.kv_heads, p.tk, p.dim);
   zero(dv, p.dv_layout, p.kv_heads, p.tk, p.dim_v);
+  const DropoutFactors drop(p.dropout, p.heads, p.tq, p.tk);
   std::vector<double> s(static_cast<size_t>(p.tk)), dqi(static_cast<size_t>(p.dim));
+  std::vector<T> z(static_cast<size_t>(p.tk), T(1));
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t h = 0; h < p.heads; ++h) {
       const int64_t hk = h / g;
@@ -117,6 +123,7 @@ void flash_attention_backward_naive(const FlashAttentionProblem<T>& p_in, const 
         const double l = static_cast<double>(lse[row]);
         if (l == kInf) continue;  // fully masked row: no gradient
         RowScores<T>{p, b, h, i}.fill(s);
+        if (drop.active()) drop.row(b, h, i, 0, p.tk, z.data(), 1);
         const T* qi = row_at(p.q, p.q_layout, b, h, i);
         const T* oi = row_at(out, p.out_layout, b, h, i);
         const T* gi = row_at(dout, p.dout_layout, b, h, i);
@@ -130,12 +137,13 @@ void flash_attention_backward_naive(const FlashAttentionProblem<T>& p_in, const 
           const T* kj = row_at(p.k, p.k_layout, b, hk, j);
           T* dvj = row_at(dv, p.dv_layout, b, hk, j);
           T* dkj = row_at(dk, p.dk_layout, b, hk, j);
+          const double zj = z[static_cast<size_t>(j)];
           double dp = 0.0;
           for (int64_t d = 0; d < p.dim_v; ++d) {
             dp += static_cast<double>(gi[d]) * static_cast<double>(vj[d]);
-            dvj[d] += static_cast<T>(pj * static_cast<double>(gi[d]));
+            dvj[d] += static_cast<T>(pj * zj * static_cast<double>(gi[d]));
           }
-          const double ds = pj * (dp - delta) * p.scale;
+          const double ds = pj * (zj * dp - delta) * p.scale;
           for (int64_t d = 0; d < p.dim; ++d) {
             dqi[static_cast<size_t>(d)] += ds * static_cast<double>(kj[d]);
             dkj[d] += static_cast<T>(ds * static_cast<double>(qi[d]));

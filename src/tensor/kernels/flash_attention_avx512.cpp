@@ -51,12 +51,22 @@ int64_t forward_subtiles(const P& p) {
 }
 
 struct ForwardScratch {
-  std::vector<float> qt, st, o, alpha, m, l;
+  std::vector<float> qt, st, o, alpha, m, l, zt;
+  DropoutFactors drop;
   explicit ForwardScratch(const P& p)
       : qt(static_cast<size_t>(kMaxSub * p.dim * kBq)), st(static_cast<size_t>(kBk * kBq)),
         o(static_cast<size_t>(kMaxSub * kBq * p.dim_v)), alpha(static_cast<size_t>(kBq)),
-        m(static_cast<size_t>(kMaxSub * kBq)), l(static_cast<size_t>(kMaxSub * kBq)) {}
+        m(static_cast<size_t>(kMaxSub * kBq)), l(static_cast<size_t>(kMaxSub * kBq)),
+        zt(p.dropout.p > 0.0 ? static_cast<size_t>(kBk * kBq) : 0), drop(p.dropout, p.heads, p.tq, p.tk) {}
 };
+
+// st *= zt over [mk, n16] tiles (ld 64): the weights after dropout.
+ATTEND_FLASH_AVX512 inline void apply_dropout(float* st, const float* zt, int64_t mk, int64_t n16) {
+  for (int64_t j = 0; j < mk; ++j)
+    for (int64_t i = 0; i < n16; i += kLanes)
+      _mm512_storeu_ps(st + j * kBq + i,
+                       _mm512_mul_ps(_mm512_loadu_ps(st + j * kBq + i), _mm512_loadu_ps(zt + j * kBq + i)));
+}
 
 // y[0..n) = x[0..n) · a (y may be x)
 ATTEND_FLASH_AVX512 inline void scale_row(const float* x, int64_t n, float a, float* y) {
@@ -95,9 +105,10 @@ ATTEND_FLASH_AVX512 void online_softmax(float* st, int64_t mk, float* ms, float*
       _mm512_storeu_ps(x, e);
       sum[v] = _mm512_add_ps(sum[v], e);
     }
-  for (int v = 0; v < NV; ++v)
-    _mm512_storeu_ps(ls + v * kLanes,
-                     _mm512_fmadd_ps(_mm512_loadu_ps(ls + v * kLanes), _mm512_loadu_ps(alpha_out + v * kLanes), sum[v]));
+  for (int v = 0; v < NV; ++v) {
+    const __m512 l = _mm512_loadu_ps(ls + v * kLanes), alpha = _mm512_loadu_ps(alpha_out + v * kLanes);
+    _mm512_storeu_ps(ls + v * kLanes, _mm512_fmadd_ps(l, alpha, sum[v]));
+  }
 }
 
 using SoftmaxFn = void (*)(float*, int64_t, float*, float*, float*);
@@ -114,7 +125,11 @@ ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t 
   flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
   static constexpr SoftmaxFn kSoftmax[4] = {online_softmax<1>, online_softmax<2>, online_softmax<3>,
                                             online_softmax<4>};
-  kSoftmax[nvq - 1](st, mk, ms, ls, w.alpha.data());
+  kSoftmax[nvq - 1](st, mk, ms, ls, w.alpha.data());  // l sums the weights before dropout
+  if (w.drop.active()) {
+    flash::dropout_tile(w.drop, b, h, q0, nq, n16, k0, mk, w.zt.data(), kBq);
+    apply_dropout(st, w.zt.data(), mk, n16);
+  }
   if (k0 > 0)  // every row, without a branch: a query whose max did not change has alpha = 1 exactly (no bit changes)
     for (int64_t i = 0; i < nq; ++i) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)], o + i * Dv);
   gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * lv, lv, o, Dv, true);  // o += pᵀ v
@@ -167,12 +182,14 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
 
 struct BackwardScratch {
   int64_t tqp;
-  std::vector<float> qt, dot, lse, delta, st, dpt;
+  std::vector<float> qt, dot, lse, delta, st, dpt, zt;
+  DropoutFactors drop;
   explicit BackwardScratch(const P& p)
       : tqp((p.tq + kBq - 1) / kBq * kBq), qt(static_cast<size_t>(p.dim * tqp)),
         dot(static_cast<size_t>(p.dim_v * tqp)),
         lse(static_cast<size_t>(tqp)), delta(static_cast<size_t>(tqp)), st(static_cast<size_t>(kBk * kBq)),
-        dpt(static_cast<size_t>(kBk * kBq)) {}
+        dpt(static_cast<size_t>(kBk * kBq)), zt(p.dropout.p > 0.0 ? static_cast<size_t>(kBk * kBq) : 0),
+        drop(p.dropout, p.heads, p.tq, p.tk) {}
 };
 
 // Packs query head h tile by tile: qt = (q·scale)ᵀ and dot = doutᵀ as [Tq/64][D or Dv][64] (each tile's block
@@ -206,7 +223,8 @@ ATTEND_FLASH_AVX512 void pack_head(const P& p, int64_t b, int64_t h, const float
 }
 
 // One (key tile, query tile) pair: p = exp(s − lse), dv += pᵀ dout, ds = p ⊙ (dout vᵀ − δ)·scale, dk += dsᵀ q,
-// dq += ds k; st and dpt are [mk, 64] transposed tiles.
+// dq += ds k; st and dpt are [mk, 64] transposed tiles. With dropout factors z: dv += (p ⊙ z)ᵀ dout,
+// ds = p ⊙ (z ⊙ dout vᵀ − δ)·scale (δ = rowsum(dout ⊙ out) still, out being Σ (p ⊙ z) v).
 ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t q0, int64_t nq, int64_t n16,
                                        int64_t k0, int64_t mk, const float* kh, const float* vh, const float* dout,
                                        float* dqh, float* dkh, float* dvh, BackwardScratch& w) {
@@ -222,14 +240,26 @@ ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t
       const __m512 s = _mm512_loadu_ps(st + j * kBq + i);
       _mm512_storeu_ps(st + j * kBq + i, flash::exp_ps(_mm512_sub_ps(s, _mm512_loadu_ps(&w.lse[q0 + i]))));
     }
-  gemm(mk, Dv, nq, st, kBq, 1, row_at(dout, p.dout_layout, b, h, q0), lo, dvh + k0 * ldv, ldv, true);  // dv += pt dout
   gemm(mk, n16, Dv, vh + k0 * lv, lv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);  // dpt [mk, n16]
-  for (int64_t j = 0; j < mk; ++j)
-    for (int64_t i = 0; i < n16; i += kLanes) {
-      const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));
-      const __m512 p_ji = _mm512_loadu_ps(st + j * kBq + i);
-      _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
-    }
+  if (w.drop.active()) {
+    const float* zt = w.zt.data();
+    flash::dropout_tile(w.drop, b, h, q0, nq, n16, k0, mk, w.zt.data(), kBq);
+    for (int64_t j = 0; j < mk; ++j)
+      for (int64_t i = 0; i < n16; i += kLanes) {
+        const __m512 z = _mm512_loadu_ps(zt + j * kBq + i), p_ji = _mm512_loadu_ps(st + j * kBq + i);
+        const __m512 d = _mm512_fmsub_ps(z, _mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));
+        _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
+        _mm512_storeu_ps(st + j * kBq + i, _mm512_mul_ps(p_ji, z));
+      }
+  } else {
+    for (int64_t j = 0; j < mk; ++j)
+      for (int64_t i = 0; i < n16; i += kLanes) {
+        const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(dpt + j * kBq + i), _mm512_loadu_ps(&w.delta[q0 + i]));
+        const __m512 p_ji = _mm512_loadu_ps(st + j * kBq + i);
+        _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
+      }
+  }
+  gemm(mk, Dv, nq, st, kBq, 1, row_at(dout, p.dout_layout, b, h, q0), lo, dvh + k0 * ldv, ldv, true);  // dv += pt dout
   gemm(mk, D, nq, dpt, kBq, 1, row_at(p.q, p.q_layout, b, h, q0), lq, dkh + k0 * ldk, ldk, true);  // dk += dst q
   gemm(nq, D, mk, dpt, 1, kBq, kh + k0 * lk, lk, dqh + q0 * ldq, ldq, true);  // dq += dstᵀ k
 }

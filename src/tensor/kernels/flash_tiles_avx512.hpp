@@ -151,6 +151,13 @@ inline int64_t key_end(const FlashAttentionProblem<float>& p, int64_t b, int64_t
   return std::max<int64_t>(0, e);
 }
 
+// zt[j·ld + i] = the dropout factor of query q0 + i and key k0 + j (j < mk, i < nq), 0 in the lanes [nq, n16).
+inline void dropout_tile(const DropoutFactors& d, int64_t b, int64_t h, int64_t q0, int64_t nq, int64_t n16,
+                         int64_t k0, int64_t mk, float* zt, int64_t ld) {
+  for (int64_t i = 0; i < nq; ++i) d.row(b, h, q0 + i, k0, mk, zt + i, ld);
+  for (int64_t j = 0; j < mk; ++j) std::fill(zt + j * ld + nq, zt + j * ld + n16, 0.0F);
+}
+
 // Masks a transposed score tile st[j·ld + i] (keys k0 + j, j < mk; queries q0 + i, i < nq; lanes up to n16): adds
 // the bias, sets -inf where the keep mask drops and, when the tile crosses the causal diagonal, above it. Key
 // lengths are not handled here: callers stop at key_end.

@@ -34,10 +34,11 @@ AttentionOutput attention(const Var& query, const ScorerKeys& keys, const Var& v
                           const Scorer& scorer);
 
 /// Which implementation scaled_dot_product_attention runs. automatic: the fused kernel (ops/flash_attention.hpp)
-/// for f32 when it supports the call (no dropout while training, at most one bias that needs no gradient, no
-/// appended keys, weights only when no gradient must flow through them), otherwise the composite; the environment
-/// variable ATTEND_ATTENTION_IMPL=composite forces the composite. composite: always the composite reference.
-/// fused: always the fused op (f64 runs its naive loops); throws when the call needs something it does not support.
+/// for f32 when it supports the call (at most one bias that needs no gradient, no appended keys; dropout while
+/// training drops the same weights as the composite's, from the same Rng words), otherwise the composite; the
+/// environment variable ATTEND_ATTENTION_IMPL=composite forces the composite. composite: always the composite
+/// reference. fused: always the fused op (f64 runs its naive loops); throws when the call needs something it does
+/// not support.
 enum class AttentionImpl { automatic, composite, fused };
 
 struct ScaledDotProductOptions {

@@ -9,6 +9,10 @@
 //   lse = log Σ_j exp(s_ij) over the kept keys, saved for the backward and for weights; a query whose keys are all
 //   masked gets out = 0 and lse = +inf, so every recomputed weight exp(s − lse) and every gradient is 0, never NaN.
 //
+// Dropout (optional, FlashDropout): inverted dropout on the weights, drawn by element index from Philox exactly as
+// the dropout op draws it on a [B, H, Tq, Tk] weights tensor, so the fused and the composite path drop the same
+// weights; l, lse and the recomputed weights are those before dropout, as the composite's returned weights are.
+//
 // Mask parts, all optional: per-batch key lengths (key j kept iff j < lengths[b]), causal (j ≤ i + offset; tiles
 // that are wholly masked are skipped), an additive bias and a u8 keep mask (1 = keep), each addressed by element
 // strides over [B, H, Tq, Tk] where a stride 0 broadcasts.
@@ -24,9 +28,48 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 
+#include "attend/core/rng.hpp"
+
 namespace attend::kernels {
+
+/// Inverted dropout on the attention weights: weight (b, h, i, j) is kept, and scaled by 1 / (1 − p), iff the word
+/// at index first + ((b·H + h)·Tq + i)·Tk + j of Philox (seed, stream) is ≥ round(p·2³²) (the dropout op's rule).
+struct FlashDropout {
+  double p = 0.0;  ///< drop probability in [0, 1); 0: none
+  uint64_t seed = 0, stream = 0, first = 0;
+};
+
+/// The keep factors (0 or 1 / (1 − p)) of one problem's dropout, row by row.
+class DropoutFactors {
+ public:
+  DropoutFactors(const FlashDropout& d, int64_t heads, int64_t tq, int64_t tk)
+      : rng_(d.seed, d.stream), first_(d.first), heads_(heads), tq_(tq), tk_(tk),
+        threshold_(static_cast<uint64_t>(std::llround(d.p * 4294967296.0))), active_(d.p > 0.0),
+        scale_(active_ ? 1.0 / (1.0 - d.p) : 1.0) {}
+  bool active() const { return active_; }
+  /// z[c·stride] for c < n: the factors of keys [j0, j0 + n) of query row (b, h, i).
+  template <class T>
+  void row(int64_t b, int64_t h, int64_t i, int64_t j0, int64_t n, T* z, int64_t stride) const {
+    uint64_t index = first_ + static_cast<uint64_t>(((b * heads_ + h) * tq_ + i) * tk_ + j0);
+    uint64_t block = index / 4;
+    std::array<uint32_t, 4> words = rng_.block_at(block);
+    for (int64_t c = 0; c < n; ++c, ++index) {
+      if (index / 4 != block) words = rng_.block_at(block = index / 4);
+      z[c * stride] = words[index % 4] >= threshold_ ? static_cast<T>(scale_) : T(0);
+    }
+  }
+
+ private:
+  Rng rng_;
+  uint64_t first_;
+  int64_t heads_, tq_, tk_;
+  uint64_t threshold_;
+  bool active_;
+  double scale_;  // cast to T as the dropout op casts its factor
+};
 
 /// Element strides of a [B, heads, T, width] buffer over B, heads and T (the width is contiguous); all 0: contiguous.
 struct FlashLayout {
@@ -51,6 +94,7 @@ struct FlashAttentionProblem {
   FlashLayout q_layout{}, k_layout{}, v_layout{};     ///< of q, k, v
   FlashLayout out_layout{}, dout_layout{};            ///< of out (also the backward's) and dout [B, H, Tq, Dv]
   FlashLayout dq_layout{}, dk_layout{}, dv_layout{};  ///< of the backward's dq, dk, dv
+  FlashDropout dropout{};
 };
 
 /// out [B, H, Tq, Dv] and lse [B, H, Tq] (+inf for a fully masked query).

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <functional>
 
+#include <fmt/format.h>
+
 #include "attend/core/threads.hpp"
 #include "attend/nn/attention/attention.hpp"
 #include "attend/ops/flash_attention.hpp"
@@ -90,6 +92,50 @@ TEST(FlashAttention, MatchesCompositeUnderMasks) {
                             AttentionMask::causal(1));
 }
 
+// Dropout while training: the fused op drops the weights the composite's dropout op drops (the same Philox words,
+// by element index), so context and gradients match; the Rng moves by the same B·H·Tq·Tk words; the weights are
+// those before dropout on both paths (with a gradient: the composite's, drawn without moving the Rng again).
+TEST(FlashAttention, DropoutDropsTheCompositesWeightsAndMovesTheRngAlike) {
+  struct Out {
+    Grads g;
+    uint64_t offset;
+  };
+  auto go = [](const Shape& qs, const Shape& ks, const AttentionMask& mask, AttentionImpl impl, bool weights) {
+    Rng data(3);
+    const Var q(Tensor::randn(qs, data), true), k(Tensor::randn(ks, data), true), v(Tensor::randn(ks, data), true);
+    const Tensor up = Tensor::randn({qs[0], qs[1], qs[2], ks[3]}, data);
+    Rng drop(11, 1, 6);
+    const AttentionOutput o = scaled_dot_product_attention(
+        q, k, v, mask,
+        {.dropout = 0.3, .training = true, .rng = &drop, .need_weights = weights, .implementation = impl});
+    o.context.backward(up);
+    return Out{{o.context.value(), weights ? o.weights.value() : Tensor(), q.grad(), k.grad(), v.grad()},
+               drop.offset()};
+  };
+  const Shape q{2, 4, 70, 24}, k{2, 2, 129, 24};
+  for (const AttentionMask& mask : {AttentionMask(), AttentionMask::key_lengths(i64({100, 0})) &
+                                                         AttentionMask::causal(60)}) {
+    for (bool weights : {false, true}) {
+      const Out f = go(q, k, mask, AttentionImpl::fused, weights);
+      const Out c = go(q, k, mask, AttentionImpl::composite, weights);
+      EXPECT_EQ(f.offset, c.offset);
+      EXPECT_EQ(f.offset, 6U + 2 * 4 * 70 * 129);
+      EXPECT_TRUE(all_close(f.g.context, c.g.context, 1e-5, 1e-5));
+      EXPECT_TRUE(all_close(f.g.dq, c.g.dq, 1e-5, 1e-5));
+      EXPECT_TRUE(all_close(f.g.dk, c.g.dk, 1e-5, 1e-5));
+      EXPECT_TRUE(all_close(f.g.dv, c.g.dv, 1e-5, 1e-5));
+      if (weights) {
+        EXPECT_TRUE(all_close(f.g.weights, c.g.weights, 1e-5, 1e-5));
+      }
+    }
+  }
+  // dropout changes the context (against eval mode, same inputs)
+  const Out f = go(q, k, {}, AttentionImpl::fused, false);
+  Rng data(3);
+  const Var q0(Tensor::randn(q, data)), k0(Tensor::randn(k, data)), v0(Tensor::randn(k, data));
+  EXPECT_FALSE(all_close(f.g.context, scaled_dot_product_attention(q0, k0, v0, {}, {}).context.value(), 1e-3, 1e-3));
+}
+
 TEST(FlashAttention, AutomaticPicksTheFusedOpForSupportedF32Calls) {
   Rng rng(1);
   const Var q(Tensor::randn({1, 2, 3, 4}, rng), true);
@@ -97,9 +143,13 @@ TEST(FlashAttention, AutomaticPicksTheFusedOpForSupportedF32Calls) {
   EXPECT_STRNE(scaled_dot_product_attention(q, q, q, {}, {.implementation = AttentionImpl::composite}).context.op(),
                "flash_attention");
   Rng drop_rng(2);
-  EXPECT_STRNE(
+  EXPECT_STREQ(
       scaled_dot_product_attention(q, q, q, {}, {.dropout = 0.5, .training = true, .rng = &drop_rng}).context.op(),
       "flash_attention");
+  EXPECT_THAT(error_of([&] {
+                scaled_dot_product_attention(q, q, q, {}, {.dropout = 0.5, .training = true});
+              }),
+              HasSubstr("dropout 0.5 while training needs an Rng"));
   const Var bias(Tensor::zeros({3, 3}), true);  // a learned bias needs the composite's gradient
   EXPECT_STRNE(scaled_dot_product_attention(q, q, q, AttentionMask::bias(bias), {}).context.op(), "flash_attention");
   const Var q64(Tensor::randn({1, 2, 3, 4}, rng, DType::f64), true);
@@ -165,13 +215,17 @@ TEST(FlashAttention, ErrorsNameTheArgumentAndShapes) {
               HasSubstr("flash_attention: bias shape [3, 4] does not broadcast to the scores [2, 4, 3, 5]"));
   EXPECT_THAT(error_of([&] { flash_attention(q, k2, k2, {.keep = Tensor::zeros({2, 5})}, 1.0); }),
               HasSubstr("flash_attention: keep must be u8, got f32 of shape [2, 5]"));
-  Rng rng(1);
+  for (double p : {-0.1, 1.0})
+    EXPECT_THAT(error_of([&] { flash_attention(q, k2, k2, {}, 1.0, {.p = p}); }),
+                HasSubstr(fmt::format("flash_attention: dropout p must be in [0, 1), got {}; q shape [2, 4, 3, 8]",
+                                      p)));
+  const Var learned_bias(Tensor::zeros({3, 5}), true);
   EXPECT_THAT(error_of([&] {
-                scaled_dot_product_attention(q, k2, k2, {},
-                                             {.dropout = 0.1, .training = true, .rng = &rng,
-                                              .implementation = AttentionImpl::fused});
+                scaled_dot_product_attention(q, k2, k2, AttentionMask::bias(learned_bias),
+                                             {.implementation = AttentionImpl::fused});
               }),
-              HasSubstr("the fused implementation does not support dropout while training; q shape [2, 4, 3, 8]"));
+              HasSubstr("the fused implementation does not support a bias that needs a gradient; q shape "
+                        "[2, 4, 3, 8]"));
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // The AVX-512 flash-attention tiles against the naive double-accumulating loops, forward (out, lse) and backward
 // (dq, dk, dv): lengths around the 64-wide tiles and the GEMM's 6-row blocks, Tq ≠ Tk, head widths that are not
 // multiples of 16, grouped-query heads, key lengths with 0 (fully masked rows), causal with offsets, bias and keep
-// masks; no NaN; 1 vs 2 threads bitwise equal.
+// masks, dropout; no NaN; 1 vs 2 threads bitwise equal.
 #include "attend/tensor/kernels/flash_attention.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -23,6 +24,7 @@ struct Config {
   bool lengths = false;
   std::optional<int64_t> causal = std::nullopt;
   bool bias = false, keep = false;
+  double dropout = 0.0;
 };
 
 std::string name(const Config& c) {
@@ -32,6 +34,7 @@ std::string name(const Config& c) {
   if (c.causal) s << " causal" << *c.causal;
   if (c.bias) s << " bias";
   if (c.keep) s << " keep";
+  if (c.dropout > 0.0) s << " dropout" << c.dropout;
   return s.str();
 }
 
@@ -75,6 +78,7 @@ struct Case {
       p.keep = keep.data();
       p.keep_strides = {c.tk, 0, 0, 1};
     }
+    if (c.dropout > 0.0) p.dropout = {.p = c.dropout, .seed = 17, .stream = 2, .first = 5};  // not block-aligned
     out.assign(static_cast<size_t>(c.b * c.h * c.tq * c.dv), -7.0F);
     lse.assign(static_cast<size_t>(c.b * c.h * c.tq), -7.0F);
     dq.assign(q.size(), -7.0F);
@@ -262,11 +266,45 @@ TEST(FlashAttentionKernel, HeadInterleavedLayoutsGiveTheContiguousResultsBitwise
   }
 }
 
+// Dropout: the tiles draw each weight's factor by its (b, h, i, j) index, whatever tile and block it falls in; with
+// masks and grouped heads, and a p that drops most weights.
+TEST(FlashAttentionKernel, MatchesNaiveWithDropout) {
+  for (double p : {0.1, 0.5, 0.9}) {
+    check({.b = 2, .h = 2, .hkv = 2, .tq = 129, .tk = 129, .d = 64, .dv = 64, .dropout = p});
+    check({.b = 2, .h = 4, .hkv = 2, .tq = 70, .tk = 300, .d = 24, .dv = 40, .lengths = true, .dropout = p});
+    check({.b = 1, .h = 2, .hkv = 1, .tq = 300, .tk = 300, .d = 16, .dv = 16, .causal = 0, .bias = true,
+           .dropout = p});
+  }
+}
+
+// The dropout factors are the dropout op's: about a fraction p of the weights is zero and the rest is 1 / (1 − p),
+// so dropout changes the output, and a different first index draws other factors.
+TEST(FlashAttentionKernel, DropoutFactorsFollowTheRngAndP) {
+  const DropoutFactors d({.p = 0.25, .seed = 4, .stream = 1, .first = 3}, 2, 10, 1000);
+  std::vector<float> z(1000);
+  d.row(1, 1, 9, 0, 1000, z.data(), 1);
+  const auto zeros = std::count(z.begin(), z.end(), 0.0F);
+  EXPECT_GT(zeros, 200);
+  EXPECT_LT(zeros, 300);
+  EXPECT_EQ(std::count(z.begin(), z.end(), static_cast<float>(1.0 / 0.75)), 1000 - zeros);
+  const Rng rng(4, 1);
+  const uint64_t first_of_row = 3 + ((1 * 2 + 1) * 10 + 9) * 1000;
+  for (int64_t j = 0; j < 1000; ++j)
+    ASSERT_EQ(z[static_cast<size_t>(j)] == 0.0F, rng.word_at(first_of_row + static_cast<uint64_t>(j)) < 1073741824U)
+        << "key " << j;
+  Case plain({.tq = 64, .tk = 64}), dropped({.tq = 64, .tk = 64, .dropout = 0.25});
+  plain.forward(false);
+  dropped.forward(false);
+  EXPECT_EQ(plain.lse, dropped.lse);  // the softmax's sums are those before dropout
+  EXPECT_NE(plain.out, dropped.out);
+}
+
 TEST(FlashAttentionKernel, OneAndTwoThreadsAreBitwiseEqual) {
   const int saved = num_threads();
   for (const Config& c : {Config{.b = 2, .h = 4, .hkv = 2, .tq = 300, .tk = 257, .d = 64, .dv = 64, .causal = 0},
                           Config{.b = 1, .h = 3, .hkv = 3, .tq = 129, .tk = 129, .d = 80, .dv = 80, .bias = true},
-                          Config{.b = 2, .h = 4, .hkv = 2, .tq = 600, .tk = 530, .d = 16, .dv = 16, .causal = 0}}) {
+                          Config{.b = 2, .h = 4, .hkv = 2, .tq = 600, .tk = 530, .d = 16, .dv = 16, .causal = 0},
+                          Config{.b = 2, .h = 2, .hkv = 2, .tq = 200, .tk = 200, .d = 64, .dv = 64, .dropout = 0.3}}) {
     SCOPED_TRACE(name(c));
     Case one(c), two(c);
     set_num_threads(1);
