@@ -51,13 +51,14 @@ int64_t forward_subtiles(const P& p) {
 }
 
 struct ForwardScratch {
-  std::vector<float> qt, st, o, alpha, m, l, zt;
+  std::vector<float> qt, st, o, alpha, m, l, zt, zr;
   DropoutFactors drop;
   explicit ForwardScratch(const P& p)
       : qt(static_cast<size_t>(kMaxSub * p.dim * kBq)), st(static_cast<size_t>(kBk * kBq)),
         o(static_cast<size_t>(kMaxSub * kBq * p.dim_v)), alpha(static_cast<size_t>(kBq)),
         m(static_cast<size_t>(kMaxSub * kBq)), l(static_cast<size_t>(kMaxSub * kBq)),
-        zt(p.dropout.p > 0.0 ? static_cast<size_t>(kBk * kBq) : 0), drop(p.dropout, p.heads, p.tq, p.tk) {}
+        zt(p.dropout.p > 0.0 ? static_cast<size_t>(kBk * kBq) : 0), zr(zt.size()),
+        drop(p.dropout, p.heads, p.tq, p.tk) {}
 };
 
 // st *= zt over [mk, n16] tiles (ld 64): the weights after dropout.
@@ -127,7 +128,7 @@ ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t 
                                             online_softmax<4>};
   kSoftmax[nvq - 1](st, mk, ms, ls, w.alpha.data());  // l sums the weights before dropout
   if (w.drop.active()) {
-    flash::dropout_tile(w.drop, b, h, q0, nq, n16, k0, mk, w.zt.data(), kBq);
+    flash::dropout_tile(w.drop, b, h, q0, nq, n16, k0, mk, w.zr.data(), w.zt.data(), kBq);
     apply_dropout(st, w.zt.data(), mk, n16);
   }
   if (k0 > 0)  // every row, without a branch: a query whose max did not change has alpha = 1 exactly (no bit changes)
@@ -182,14 +183,14 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
 
 struct BackwardScratch {
   int64_t tqp;
-  std::vector<float> qt, dot, lse, delta, st, dpt, zt;
+  std::vector<float> qt, dot, lse, delta, st, dpt, zt, zr;
   DropoutFactors drop;
   explicit BackwardScratch(const P& p)
       : tqp((p.tq + kBq - 1) / kBq * kBq), qt(static_cast<size_t>(p.dim * tqp)),
         dot(static_cast<size_t>(p.dim_v * tqp)),
         lse(static_cast<size_t>(tqp)), delta(static_cast<size_t>(tqp)), st(static_cast<size_t>(kBk * kBq)),
         dpt(static_cast<size_t>(kBk * kBq)), zt(p.dropout.p > 0.0 ? static_cast<size_t>(kBk * kBq) : 0),
-        drop(p.dropout, p.heads, p.tq, p.tk) {}
+        zr(zt.size()), drop(p.dropout, p.heads, p.tq, p.tk) {}
 };
 
 // Packs query head h tile by tile: qt = (q·scale)ᵀ and dot = doutᵀ as [Tq/64][D or Dv][64] (each tile's block
@@ -243,7 +244,7 @@ ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t
   gemm(mk, n16, Dv, vh + k0 * lv, lv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);  // dpt [mk, n16]
   if (w.drop.active()) {
     const float* zt = w.zt.data();
-    flash::dropout_tile(w.drop, b, h, q0, nq, n16, k0, mk, w.zt.data(), kBq);
+    flash::dropout_tile(w.drop, b, h, q0, nq, n16, k0, mk, w.zr.data(), w.zt.data(), kBq);
     for (int64_t j = 0; j < mk; ++j)
       for (int64_t i = 0; i < n16; i += kLanes) {
         const __m512 z = _mm512_loadu_ps(zt + j * kBq + i), p_ji = _mm512_loadu_ps(st + j * kBq + i);

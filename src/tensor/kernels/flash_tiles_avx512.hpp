@@ -17,6 +17,7 @@
 #include <limits>
 
 #include "attend/tensor/kernels/flash_attention.hpp"
+#include "philox_avx512.hpp"
 
 #define ATTEND_FLASH_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 
@@ -151,10 +152,33 @@ inline int64_t key_end(const FlashAttentionProblem<float>& p, int64_t b, int64_t
   return std::max<int64_t>(0, e);
 }
 
-// zt[j·ld + i] = the dropout factor of query q0 + i and key k0 + j (j < mk, i < nq), 0 in the lanes [nq, n16).
-inline void dropout_tile(const DropoutFactors& d, int64_t b, int64_t h, int64_t q0, int64_t nq, int64_t n16,
-                         int64_t k0, int64_t mk, float* zt, int64_t ld) {
-  for (int64_t i = 0; i < nq; ++i) d.row(b, h, q0 + i, k0, mk, zt + i, ld);
+// zt[j·ld + i] = the dropout factor of query q0 + i and key k0 + j (j < mk ≤ 64, i < nq), 0 in the lanes [nq, n16);
+// zr is [64, 64] scratch. A query's keys are consecutive Philox words: 16 blocks at once (one more block when the
+// row's first word is not block-aligned and spills past them), compared 16 at a time into the rows of zr, then
+// packed transposed. The factors are those of DropoutFactors::row (the unit tests hold them equal).
+ATTEND_FLASH_AVX512 inline void dropout_tile(const DropoutFactors& d, int64_t b, int64_t h, int64_t q0, int64_t nq,
+                                             int64_t n16, int64_t k0, int64_t mk, float* zr, float* zt, int64_t ld) {
+  alignas(64) uint32_t words[68];
+  const bool drop_all = d.threshold() > 0xFFFFFFFFULL;
+  const __m512i threshold = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(d.threshold())));
+  const __m512 kept_value = _mm512_set1_ps(static_cast<float>(d.scale()));
+  for (int64_t i = 0; i < nq; ++i) {
+    const uint64_t first = d.index_of(b, h, q0 + i, k0), block0 = first / 4;
+    const auto offset = static_cast<int64_t>(first % 4);
+    philox_words64(d.rng(), block0, words);
+    if (offset + mk > 64) {
+      const auto extra = d.rng().block_at(block0 + 16);
+      std::copy(extra.begin(), extra.end(), words + 64);
+    }
+    float* z = zr + i * 64;
+    for (int64_t j = 0; j < mk; j += kLanes) {
+      const __mmask16 lanes = first_lanes(std::min(kLanes, mk - j));
+      const __m512i w = _mm512_maskz_loadu_epi32(lanes, words + offset + j);
+      const __mmask16 kept = drop_all ? __mmask16(0) : _mm512_mask_cmpge_epu32_mask(lanes, w, threshold);
+      _mm512_mask_storeu_ps(z + j, lanes, _mm512_maskz_mov_ps(kept, kept_value));
+    }
+  }
+  pack_transposed(zr, 64, nq, mk, 1.0F, zt, ld);
   for (int64_t j = 0; j < mk; ++j) std::fill(zt + j * ld + nq, zt + j * ld + n16, 0.0F);
 }
 

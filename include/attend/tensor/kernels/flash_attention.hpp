@@ -50,10 +50,19 @@ class DropoutFactors {
         threshold_(static_cast<uint64_t>(std::llround(d.p * 4294967296.0))), active_(d.p > 0.0),
         scale_(active_ ? 1.0 / (1.0 - d.p) : 1.0) {}
   bool active() const { return active_; }
+  const Rng& rng() const { return rng_; }
+  /// Words ≥ this are kept (2³² and above: none is).
+  uint64_t threshold() const { return threshold_; }
+  /// The factor of a kept weight, 1 / (1 − p).
+  double scale() const { return scale_; }
+  /// The word index of key j0 of query row (b, h, i).
+  uint64_t index_of(int64_t b, int64_t h, int64_t i, int64_t j0) const {
+    return first_ + static_cast<uint64_t>(((b * heads_ + h) * tq_ + i) * tk_ + j0);
+  }
   /// z[c·stride] for c < n: the factors of keys [j0, j0 + n) of query row (b, h, i).
   template <class T>
   void row(int64_t b, int64_t h, int64_t i, int64_t j0, int64_t n, T* z, int64_t stride) const {
-    uint64_t index = first_ + static_cast<uint64_t>(((b * heads_ + h) * tq_ + i) * tk_ + j0);
+    uint64_t index = index_of(b, h, i, j0);
     uint64_t block = index / 4;
     std::array<uint32_t, 4> words = rng_.block_at(block);
     for (int64_t c = 0; c < n; ++c, ++index) {

@@ -25,6 +25,7 @@ struct Config {
   std::optional<int64_t> causal = std::nullopt;
   bool bias = false, keep = false;
   double dropout = 0.0;
+  uint64_t seed = 17, stream = 2, first = 5;  // of the dropout's Philox words (first: not block-aligned)
 };
 
 std::string name(const Config& c) {
@@ -78,7 +79,7 @@ struct Case {
       p.keep = keep.data();
       p.keep_strides = {c.tk, 0, 0, 1};
     }
-    if (c.dropout > 0.0) p.dropout = {.p = c.dropout, .seed = 17, .stream = 2, .first = 5};  // not block-aligned
+    if (c.dropout > 0.0) p.dropout = {.p = c.dropout, .seed = c.seed, .stream = c.stream, .first = c.first};
     out.assign(static_cast<size_t>(c.b * c.h * c.tq * c.dv), -7.0F);
     lse.assign(static_cast<size_t>(c.b * c.h * c.tq), -7.0F);
     dq.assign(q.size(), -7.0F);
@@ -275,6 +276,15 @@ TEST(FlashAttentionKernel, MatchesNaiveWithDropout) {
     check({.b = 1, .h = 2, .hkv = 1, .tq = 300, .tk = 300, .d = 16, .dv = 16, .causal = 0, .bias = true,
            .dropout = p});
   }
+}
+
+// Seeds and streams above 2³² and block numbers that carry into the counter's high word inside the problem (the
+// tiles draw 16 Philox blocks at once; the naive loops one at a time through Rng::block_at).
+TEST(FlashAttentionKernel, MatchesNaiveWithDropoutAtLargeSeedsStreamsAndCounters) {
+  for (uint64_t first : {(uint64_t{1} << 34) - 4 * 3000 + 1, (uint64_t{1} << 34) - 4 * 3000 + 2, uint64_t{0}})
+    check({.b = 2, .h = 2, .hkv = 2, .tq = 100, .tk = 129, .d = 16, .dv = 16, .dropout = 0.3,
+           .seed = 0x123456789ABULL, .stream = 0xABCDEF012345ULL, .first = first});
+  check({.b = 1, .h = 1, .hkv = 1, .tq = 64, .tk = 64, .d = 16, .dv = 16, .dropout = 1.0 - 1e-12});  // drops all
 }
 
 // The dropout factors are the dropout op's: about a fraction p of the weights is zero and the rest is 1 / (1 − p),
