@@ -15,10 +15,6 @@ namespace attend {
 
 namespace {
 
-// Keep threshold for drop probability p: word w (uniform over [0, 2^32)) is kept iff w >= threshold, so the keep
-// probability is (2^32 − threshold) / 2^32 ≈ 1 − p; p = 1 gives 2^32 (nothing kept).
-uint64_t keep_threshold(double p) { return static_cast<uint64_t>(std::llround(p * 4294967296.0)); }
-
 // m[i] = scale when word_at(first + i) >= threshold, else 0; m is contiguous with shape `shape`. Each Philox block
 // gives 4 consecutive words, so the loop runs over blocks; element i depends on its index only, not on the threads.
 template <class T>
@@ -52,7 +48,7 @@ Var dropout(const Var& x, double p, bool training, Rng& rng) {
                dtype_name(x.dtype()), shape_str(x.shape()));
   if (!training || p == 0.0) return x;
   const uint64_t first = rng.advance(static_cast<uint64_t>(x.numel()));
-  const uint64_t threshold = keep_threshold(p);
+  const uint64_t threshold = dropout_keep_threshold(p);
   const Tensor mask = dispatch_floating(x.dtype(), "dropout", [&](auto tag) {
     using T = decltype(tag);
     const T scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T{0};

@@ -11,9 +11,19 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 namespace attend {
+
+/// Philox 4x32-10's round multipliers and key increments (philox4x32 and the vectorised copies in kernels use these).
+inline constexpr uint32_t kPhiloxMul0 = 0xD2511F53u, kPhiloxMul1 = 0xCD9E8D57u;
+inline constexpr uint32_t kPhiloxWeyl0 = 0x9E3779B9u, kPhiloxWeyl1 = 0xBB67AE85u;
+
+/// Dropout's keep rule, shared by the dropout op and the fused attention: an element whose Philox word (uniform over
+/// [0, 2³²)) is ≥ this threshold is kept, so the keep probability is (2³² − threshold) / 2³² ≈ 1 − p; p = 1 gives
+/// 2³² (nothing kept).
+inline uint64_t dropout_keep_threshold(double p) { return static_cast<uint64_t>(std::llround(p * 4294967296.0)); }
 
 /// One Philox 4x32-10 block: 4 independent uniform 32-bit words for (key, counter).
 std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 2> key, std::array<uint32_t, 4> counter);

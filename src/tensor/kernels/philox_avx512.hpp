@@ -37,7 +37,8 @@ ATTEND_PHILOX_AVX512 inline void philox_words64(const Rng& rng, uint64_t block0,
   __m512i c2 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(rng.stream())));
   __m512i c3 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(rng.stream() >> 32)));
   uint32_t k0 = static_cast<uint32_t>(rng.seed()), k1 = static_cast<uint32_t>(rng.seed() >> 32);
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u)), m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kPhiloxMul0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kPhiloxMul1));
   for (int round = 0; round < 10; ++round) {
     __m512i hi0, lo0, hi1, lo1;
     mul_hi_lo(c0, m0, hi0, lo0);
@@ -46,8 +47,8 @@ ATTEND_PHILOX_AVX512 inline void philox_words64(const Rng& rng, uint64_t block0,
     c1 = lo1;
     c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
     c3 = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
+    k0 += kPhiloxWeyl0;
+    k1 += kPhiloxWeyl1;
   }
   // 4 × 16 → 16 × 4: block L's four words next to each other
   const __m512i t0 = _mm512_unpacklo_epi32(c0, c1), t1 = _mm512_unpackhi_epi32(c0, c1);

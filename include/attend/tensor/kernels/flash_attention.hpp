@@ -28,7 +28,6 @@
 #pragma once
 
 #include <array>
-#include <cmath>
 #include <cstdint>
 
 #include "attend/core/rng.hpp"
@@ -47,7 +46,7 @@ class DropoutFactors {
  public:
   DropoutFactors(const FlashDropout& d, int64_t heads, int64_t tq, int64_t tk)
       : rng_(d.seed, d.stream), first_(d.first), heads_(heads), tq_(tq), tk_(tk),
-        threshold_(static_cast<uint64_t>(std::llround(d.p * 4294967296.0))), active_(d.p > 0.0),
+        threshold_(dropout_keep_threshold(d.p)), active_(d.p > 0.0),
         scale_(active_ ? 1.0 / (1.0 - d.p) : 1.0) {}
   bool active() const { return active_; }
   const Rng& rng() const { return rng_; }
