@@ -110,9 +110,11 @@ Tensor empty_in_order(const Tensor& like, int64_t width, DType t) {
 
 template <class T>
 kernels::FlashAttentionProblem<T> problem(const Tensor& q, const Tensor& k, const Tensor* v, const PreparedMask& m,
-                                          double scale, const FlashDropout& dropout = {}) {
+                                          double scale, const FlashDropout& dropout = {},
+                                          AttentionPrecision precision = AttentionPrecision::f32) {
   kernels::FlashAttentionProblem<T> p;
   p.dropout = dropout;
+  p.bf16 = precision == AttentionPrecision::bf16;
   p.q = q.data<T>();
   p.k = k.data<T>();
   p.v = v != nullptr ? v->data<T>() : nullptr;
@@ -143,8 +145,8 @@ kernels::FlashAttentionProblem<T> problem(const Tensor& q, const Tensor& k, cons
 
 template <class T>
 void forward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMask& m, double scale,
-             const FlashDropout& dropout, Tensor& out, Tensor& lse) {
-  auto p = problem<T>(q, k, &v, m, scale, dropout);
+             const FlashDropout& dropout, AttentionPrecision precision, Tensor& out, Tensor& lse) {
+  auto p = problem<T>(q, k, &v, m, scale, dropout, precision);
   p.out_layout = layout_of(out);
   if constexpr (std::is_same_v<T, float>) {
     kernels::flash_attention_forward(p, out.data<T>(), lse.data<T>());
@@ -179,19 +181,27 @@ void backward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedM
 // dq = ds k·scale, dk = dsᵀ q·scale.
 ATTEND_REGISTER_OP("flash_attention");
 FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, const FlashAttentionMask& mask,
-                                     double scale, const FlashDropout& dropout) {
+                                     double scale, const FlashDropout& dropout, AttentionPrecision precision) {
   const Shape scores = check_shapes(q, k, &v);
   ATTEND_CHECK(dropout.p >= 0.0 && dropout.p < 1.0, "{}: dropout p must be in [0, 1), got {}; q shape {}", kOp,
                dropout.p, shape_str(q.shape()));
   const DType t = q.dtype();
+  if (precision == AttentionPrecision::bf16) {
+    ATTEND_CHECK(t == DType::f32, "{}: bf16 products take f32 inputs, got {}; q shape {}", kOp, dtype_name(t),
+                 shape_str(q.shape()));
+    ATTEND_CHECK(!grad_enabled() || !(q.requires_grad() || k.requires_grad() || v.requires_grad()),
+                 "{}: bf16 products are forward-only (no backward): run under NoGradGuard or with inputs that need "
+                 "no gradient; q shape {}",
+                 kOp, shape_str(q.shape()));
+  }
   const PreparedMask m = prepare(mask, scores, t);
   const Tensor qc = rows_contiguous(q.value()), kc = rows_contiguous(k.value()), vc = rows_contiguous(v.value());
   Tensor out = empty_in_order(qc, vc.size(3), t);                              // [B, H, Tq, Dv]
   Tensor lse = Tensor::empty({scores[0], scores[1], scores[2]}, t);            // [B, H, Tq]
   if (t == DType::f32) {
-    forward<float>(qc, kc, vc, m, scale, dropout, out, lse);
+    forward<float>(qc, kc, vc, m, scale, dropout, precision, out, lse);
   } else {
-    forward<double>(qc, kc, vc, m, scale, dropout, out, lse);
+    forward<double>(qc, kc, vc, m, scale, dropout, precision, out, lse);
   }
   Var context = make_result(out, {q, k, v}, [qc, kc, vc, m, scale, dropout, out, lse, t](const Tensor& g,
                                                                                               Grads& grads) {
@@ -211,7 +221,8 @@ FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, c
 }
 
 Tensor flash_attention_weights(const Var& q, const Var& k, const FlashAttentionMask& mask, double scale,
-                               const Tensor& lse, int64_t head_begin, int64_t head_end) {
+                               const Tensor& lse, int64_t head_begin, int64_t head_end,
+                               AttentionPrecision precision) {
   const Shape scores = check_shapes(q, k, nullptr);
   ATTEND_CHECK(q.dtype() == DType::f32, "flash_attention_weights: q must be f32, got {}", dtype_name(q.dtype()));
   ATTEND_CHECK(lse.defined() && lse.dtype() == DType::f32 && lse.shape() == Shape({scores[0], scores[1], scores[2]}),
@@ -225,8 +236,8 @@ Tensor flash_attention_weights(const Var& q, const Var& k, const FlashAttentionM
   const Tensor qc = q.value().contiguous(), kc = k.value().contiguous(), lc = lse.contiguous();
   Tensor w = head_begin == 0 && head_end == scores[1] ? Tensor::empty(scores, DType::f32)
                                                       : Tensor::zeros(scores, DType::f32);  // [B, H, Tq, Tk]
-  kernels::flash_attention_weights(problem<float>(qc, kc, nullptr, m, scale), lc.data<float>(), w.data<float>(),
-                                   head_begin, head_end);
+  kernels::flash_attention_weights(problem<float>(qc, kc, nullptr, m, scale, {}, precision), lc.data<float>(),
+                                   w.data<float>(), head_begin, head_end);
   return w;
 }
 

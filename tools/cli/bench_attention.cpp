@@ -8,6 +8,8 @@
 //           anchor's masked_fill_ does; the fused kernel skips the tiles above the diagonal)
 //   --dropout p: training mode with dropout p on the weights (fused: drawn in the tiles; composite: the dropout op);
 //           the record gets "dropout": p. The anchor has no such variant: compare --impl fused with composite.
+//   --precision bf16: the fused op's products on bf16 inputs (fwd only); the record gets "precision": "bf16", and
+//           its anchor is bench/anchors/attention_bf16.py (the same naive attention on torch.bfloat16 tensors).
 // Keys as the anchor: bench, variant (naive | causal), mode, n, threads, B, H, d, ms_*, samples,
 // gflops_core_median/min/max (4·B·H·n²·d FLOP forward, 3× that for fwdbwd), peak_rss_mib, rss_base_mib.
 //   attend bench attention --n 2048 --mode fwdbwd --causal --threads 2
@@ -35,12 +37,17 @@ struct AttentionOptions {
   int64_t head_dim = 64;
   std::string impl = "auto";
   double dropout = 0.0;
+  std::string precision = "f32";
 };
 
 int run_attention(const AttentionOptions& o) {
   set_num_threads(o.common.threads);
   const double rss_base = peak_rss_mib();  // before the inputs: the process's footprint so far
   const bool backward = o.mode == "fwdbwd";
+  const bool bf16 = o.precision == "bf16";
+  ATTEND_CHECK(!bf16 || !backward, "bench attention: --precision bf16 is forward-only; use --mode fwd");
+  ATTEND_CHECK(!bf16 || o.impl != "composite", "bench attention: --precision bf16 runs only the fused kernel, not "
+               "--impl composite");
   const Shape shape = {o.batch, o.heads, o.n, o.head_dim};  // [B, H, n, d]
   Rng rng(0);
   const Var q(Tensor::randn(shape, rng), backward);
@@ -53,7 +60,8 @@ int run_attention(const AttentionOptions& o) {
                                          .rng = &drop_rng,
                                          .implementation = o.impl == "fused"       ? nn::AttentionImpl::fused
                                                            : o.impl == "composite" ? nn::AttentionImpl::composite
-                                                                                   : nn::AttentionImpl::automatic};
+                                                                                   : nn::AttentionImpl::automatic,
+                                         .precision = bf16 ? AttentionPrecision::bf16 : AttentionPrecision::f32};
   std::vector<double> ms;
   if (backward) {
     const Tensor upstream = Tensor::randn(shape, rng);  // [B, H, n, d], the gradient of the context
@@ -78,6 +86,7 @@ int run_attention(const AttentionOptions& o) {
                                         o.common.threads, ms, rss_base);
   if (o.impl != "auto") rec["attention_impl"] = o.impl;  // the default record keeps the anchor's keys
   if (o.dropout > 0.0) rec["dropout"] = o.dropout;
+  if (bf16) rec["precision"] = "bf16";
   emit(rec);
   return 0;
 }
@@ -127,6 +136,10 @@ void add_attention(CLI::App& bench, CommandTable& table) {
       ->capture_default_str();
   cmd->add_option("--dropout", opts->dropout, "Dropout p on the weights, in training mode (0: eval, no dropout)")
       ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  cmd->add_option("--precision", opts->precision,
+                  "f32, or bf16: the fused kernel's products on bf16 inputs (AVX512-BF16), forward only")
+      ->check(CLI::IsMember({"f32", "bf16"}))
       ->capture_default_str();
   add_common_options(*cmd, opts->common);
   cmd->callback([&table, opts] { table.selected = [opts] { return run_attention(*opts); }; });

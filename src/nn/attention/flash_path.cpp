@@ -71,9 +71,14 @@ FlashAttentionMask translate(const AttentionMask& mask, const Shape& scores) {
 
 std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var& v, const AttentionMask& mask,
                                           const ScaledDotProductOptions& options, double scale) {
+  const bool bf16 = options.precision == AttentionPrecision::bf16;
+  ATTEND_CHECK(!bf16 || options.implementation != AttentionImpl::composite,
+               "scaled_dot_product_attention: bf16 products run only in the fused implementation, not the composite; "
+               "q shape {}",
+               shape_str(q.shape()));
   if (options.implementation == AttentionImpl::composite) return std::nullopt;
   const char* why = unsupported(q, mask);
-  if (options.implementation == AttentionImpl::fused) {
+  if (options.implementation == AttentionImpl::fused || bf16) {
     ATTEND_CHECK(*why == '\0', "scaled_dot_product_attention: the fused implementation does not support {}; q shape {}",
                  why, shape_str(q.shape()));
   } else {
@@ -91,7 +96,7 @@ std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var&
     drop = {.p = options.dropout, .seed = options.rng->seed(), .stream = options.rng->stream(),
             .first = options.rng->advance(static_cast<uint64_t>(n))};
   }
-  FlashAttentionResult r = flash_attention(q, k, v, m, scale, drop);
+  FlashAttentionResult r = flash_attention(q, k, v, m, scale, drop, options.precision);
   Var weights;  // [B, h, Tq, Tk]: heads [hb, he)
   const int64_t hb = options.weights_head_begin;
   const int64_t he = options.weights_head_end < 0 ? q.size(1) : options.weights_head_end;
@@ -102,7 +107,8 @@ std::optional<AttentionOutput> flash_path(const Var& q, const Var& k, const Var&
     composite.dropout = 0.0;  // the weights are those before dropout; the Rng has moved once already
     weights = scaled_dot_product_attention(q, k, v, mask, composite).weights;
   } else if (options.need_weights) {
-    Tensor w = flash_attention_weights(q, k, m, scale, r.lse, hb, he);  // recomputed from the saved lse, no gradient
+    // recomputed from the saved lse, no gradient
+    Tensor w = flash_attention_weights(q, k, m, scale, r.lse, hb, he, options.precision);
     weights = Var(hb == 0 && he == q.size(1) ? w : w.narrow(1, hb, he - hb).contiguous());  // [B, h, Tq, Tk]
   }
   return AttentionOutput{r.context, weights};

@@ -181,6 +181,13 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Var& query, const Var
   }
   const AttentionMask m = appended > 0 ? mask.with_kept_keys_appended(appended) : mask;
 
+  if (o.precision == AttentionPrecision::bf16) {  // before the call, whose errors are reported as the mask's
+    ATTEND_CHECK(appended == 0, "{}: bf16 attention runs the fused op, which takes no appended keys (add_bias_kv, "
+                 "add_zero_attn)", kOp);
+    ATTEND_CHECK(!grad_enabled() || !(q.requires_grad() || k.requires_grad() || v.requires_grad()),
+                 "{}: bf16 attention is forward-only: run it under NoGradGuard (inference); query shape {}", kOp,
+                 shape_of(query));
+  }
   const HeadRange heads = call.heads.empty() ? HeadRange{0, H} : call.heads;
   ATTEND_CHECK(heads.begin >= 0 && heads.end <= H, "{}: weights of heads [{}, {}) asked for, but there are {} heads "
                "[0, {}); query shape {}", kOp, heads.begin, heads.end, H, H, shape_of(query));
@@ -192,7 +199,8 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Var& query, const Var
                                          .training = is_training(), .rng = &rng_,
                                          .need_weights = call.need_weights,
                                          .weights_head_begin = heads.begin,
-                                         .weights_head_end = heads.end});
+                                         .weights_head_end = heads.end,
+                                         .precision = o.precision});
   } catch (const Error& e) {
     throw Error(fmt::format("{}: the mask does not fit the scores [B, H, Tq, Tk] = [{}, {}, {}, {}] ({} appended "
                             "keys); query shape {}, key shape {}: {}",

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
+#include "attend/tensor/kernels/bf16.hpp"
 #include "flash_attention_avx512.hpp"
 #include "softmax_avx512.hpp"
 
@@ -17,6 +19,17 @@ namespace attend::kernels {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+template <class T>
+bool is_bf16(const FlashAttentionProblem<T>& p) {
+  return std::is_same_v<T, float> && p.bf16;
+}
+
+// v's element as the products see it: rounded to bf16 in a bf16 problem.
+template <class T>
+double value_of(const FlashAttentionProblem<T>& p, T v) {
+  return is_bf16(p) ? static_cast<double>(round_bf16(static_cast<float>(v))) : static_cast<double>(v);
+}
 
 // Whether query i of (b, h) keeps key j, and the scaled, biased score when it does (-inf when it does not).
 template <class T>
@@ -34,10 +47,14 @@ struct RowScores {
     return true;
   }
 
-  // scores[j] for every key; returns the max (-inf when every key is masked).
+  // scores[j] for every key; returns the max (-inf when every key is masked). With bf16, q·scale and k rounded.
   double fill(std::vector<double>& scores) const {
     const int64_t g = p.heads / p.kv_heads;
     const T* qi = row_at(p.q, p.q_layout, b, h, i);
+    const bool bf16 = is_bf16(p);
+    std::vector<double> qs(static_cast<size_t>(bf16 ? p.dim : 0));
+    for (int64_t d = 0; d < static_cast<int64_t>(qs.size()); ++d)
+      qs[static_cast<size_t>(d)] = round_bf16(static_cast<float>(qi[d]) * static_cast<float>(p.scale));
     double m = -kInf;
     for (int64_t j = 0; j < p.tk; ++j) {
       if (!kept(j)) {
@@ -46,8 +63,13 @@ struct RowScores {
       }
       double dot = 0.0;
       const T* kj = row_at(p.k, p.k_layout, b, h / g, j);
-      for (int64_t d = 0; d < p.dim; ++d) dot += static_cast<double>(qi[d]) * static_cast<double>(kj[d]);
-      double s = dot * p.scale;
+      if (bf16) {
+        for (int64_t d = 0; d < p.dim; ++d)
+          dot += qs[static_cast<size_t>(d)] * static_cast<double>(round_bf16(static_cast<float>(kj[d])));
+      } else {
+        for (int64_t d = 0; d < p.dim; ++d) dot += static_cast<double>(qi[d]) * static_cast<double>(kj[d]);
+      }
+      double s = bf16 ? dot : dot * p.scale;
       if (p.bias != nullptr) {
         const auto& bs = p.bias_strides;
         s += static_cast<double>(p.bias[b * bs[0] + h * bs[1] + i * bs[2] + j * bs[3]]);
@@ -88,7 +110,7 @@ void flash_attention_forward_naive(const FlashAttentionProblem<T>& p_in, T* out,
           l += e;  // before dropout
           const double ez = e * z[static_cast<size_t>(j)];
           const T* vj = row_at(p.v, p.v_layout, b, h / g, j);
-          for (int64_t d = 0; d < p.dim_v; ++d) acc[static_cast<size_t>(d)] += ez * static_cast<double>(vj[d]);
+          for (int64_t d = 0; d < p.dim_v; ++d) acc[static_cast<size_t>(d)] += ez * value_of(p, vj[d]);
         }
         for (int64_t d = 0; d < p.dim_v; ++d) o[d] = static_cast<T>(acc[static_cast<size_t>(d)] / l);
         lse[row] = static_cast<T>(m + std::log(l));
@@ -164,7 +186,7 @@ template void flash_attention_backward_naive<double>(const FlashAttentionProblem
                                                      const double*, const double*, double*, double*, double*);
 
 void flash_attention_forward(const FlashAttentionProblem<float>& p, float* out, float* lse) {
-  if (detail::avx512_available()) {
+  if (p.bf16 ? bf16_available() : detail::avx512_available()) {
     detail::flash_attention_forward_avx512(with_layouts(p), out, lse);
   } else {
     flash_attention_forward_naive(p, out, lse);

@@ -14,6 +14,10 @@
 //   tile, per key tile of the group (the query tile's data is reused from L1/L2 by the group):
 //     pt = exp(st − lse);  dv += pt dout;  dpt = v_tile dot;  dst = pt ⊙ (dpt − δ)·scale
 //     dk += dst q;  dq += dstᵀ k_tile
+// bf16 (forward only): the two products of a step take bf16 pairs (bf16_tiles_avx512.hpp) instead of f32: per unit
+// qt2 = qt's rows (d, d + 1) interleaved; per key tile k2 = its rows in pairs along d and v2 = its rows (j, j + 1)
+// interleaved, shared by the block's query tiles; per step pt2 = the weights' rows (j, j + 1) interleaved. The
+// softmax statistics are those of the f32 scores st, as without bf16.
 #include "flash_attention_avx512.hpp"
 
 #include <omp.h>
@@ -21,6 +25,7 @@
 #include <cmath>
 #include <vector>
 
+#include "bf16_tiles_avx512.hpp"
 #include "flash_tiles_avx512.hpp"
 
 namespace attend::kernels::detail {
@@ -50,16 +55,62 @@ int64_t forward_subtiles(const P& p) {
   return sub;
 }
 
+int64_t pairs(int64_t n) { return (n + 1) / 2; }
+
 struct ForwardScratch {
   std::vector<float> qt, st, o, alpha, m, l, zt, zr;
   DropoutFactors drop;
+  // bf16 only: qt2 [sub][D/2][64], k2 [64][D/2], v2 [32][Dv], pt2 [32][64] (pairs, rounded up)
+  std::vector<uint32_t> qt2, k2, v2, pt2;
   explicit ForwardScratch(const P& p)
       : qt(static_cast<size_t>(kMaxSub * p.dim * kBq)), st(static_cast<size_t>(kBk * kBq)),
         o(static_cast<size_t>(kMaxSub * kBq * p.dim_v)), alpha(static_cast<size_t>(kBq)),
         m(static_cast<size_t>(kMaxSub * kBq)), l(static_cast<size_t>(kMaxSub * kBq)),
         zt(p.dropout.p > 0.0 ? static_cast<size_t>(kBk * kBq) : 0), zr(zt.size()),
-        drop(p.dropout, p.heads, p.tq, p.tk) {}
+        drop(p.dropout, p.heads, p.tq, p.tk) {
+    if (!p.bf16) return;
+    qt2.resize(static_cast<size_t>(kMaxSub * pairs(p.dim) * kBq));
+    k2.resize(static_cast<size_t>(kBk * pairs(p.dim)));
+    v2.resize(static_cast<size_t>(pairs(kBk) * p.dim_v));
+    pt2.resize(static_cast<size_t>(pairs(kBk) * kBq));
+  }
 };
+
+// dst[p] = rows (2p, 2p + 1) of a [n, width] f32 block (row stride ld) as bf16 pairs, p < ceil(n / 2), each dst row
+// `width` pairs (ldd apart); an odd n's last pair has 0 in its high half.
+ATTEND_BF16_AVX512 void interleave_block(const float* src, int64_t ld, int64_t n, int64_t width, uint32_t* dst,
+                                         int64_t ldd) {
+  for (int64_t r = 0; r < n; r += 2)
+    bf16::interleave_rows(src + r * ld, r + 1 < n ? src + (r + 1) * ld : nullptr, width, dst + r / 2 * ldd);
+}
+
+// The key tile's k2 (rows [0, mt) in pairs along d) and v2 (rows (j, j + 1) interleaved).
+ATTEND_BF16_AVX512 void pack_key_tile_bf16(const P& p, const float* k_rows, const float* v_rows, int64_t mt,
+                                           ForwardScratch& w) {
+  const int64_t D2 = pairs(p.dim);
+  for (int64_t j = 0; j < mt; ++j) bf16::pack_row_pairs(k_rows + j * p.k_layout.t, p.dim, 1.0F, w.k2.data() + j * D2);
+  interleave_block(v_rows, p.v_layout.t, mt, p.dim_v, w.v2.data(), p.dim_v);
+}
+
+// st [mk, n16] = k2 qt2 (the scores from bf16 pairs).
+ATTEND_BF16_AVX512 void scores_bf16(const P& p, int64_t mk, int64_t n16, const uint32_t* qt2, ForwardScratch& w) {
+  const int64_t D2 = pairs(p.dim);
+  bf16::gemm(mk, n16, D2, w.k2.data(), D2, 1, qt2, kBq, w.st.data(), kBq, false);
+}
+
+// o [nq, Dv] += pᵀ v from bf16 pairs: pt2 = the weights st's rows (j, j + 1), j < mk. When mk is odd and the key
+// tile has more rows (mt, another query tile's), v2's last pair row would pair key mk − 1 with key mk: that row is
+// packed with a 0 half for this product, and restored after it (a 0 weight must not meet an inf or NaN there).
+ATTEND_BF16_AVX512 void accumulate_bf16(const P& p, int64_t nq, int64_t n16, int64_t mk, int64_t mt,
+                                        const float* v_rows, float* o, ForwardScratch& w) {
+  const int64_t Dv = p.dim_v, lv = p.v_layout.t;
+  interleave_block(w.st.data(), kBq, mk, n16, w.pt2.data(), kBq);
+  const bool split_pair = mk % 2 == 1 && mk < mt;
+  uint32_t* last = w.v2.data() + mk / 2 * Dv;
+  if (split_pair) bf16::interleave_rows(v_rows + (mk - 1) * lv, nullptr, Dv, last);
+  bf16::gemm(nq, Dv, pairs(mk), w.pt2.data(), 1, kBq, w.v2.data(), Dv, o, Dv, true);
+  if (split_pair) bf16::interleave_rows(v_rows + (mk - 1) * lv, v_rows + mk * lv, Dv, last);
+}
 
 // st *= zt over [mk, n16] tiles (ld 64): the weights after dropout.
 ATTEND_FLASH_AVX512 inline void apply_dropout(float* st, const float* zt, int64_t mk, int64_t n16) {
@@ -116,13 +167,18 @@ using SoftmaxFn = void (*)(float*, int64_t, float*, float*, float*);
 
 // One key tile [k0, k0 + mk) for the query tile at q0 (nq queries): qt [D, 64] its packed (q·scale)ᵀ, o [nq, Dv]
 // its accumulator, m and l [64] its running max and sum.
+// With bf16, qt2 is the tile's qt as pairs and w.k2, w.v2 hold the key tile's mt rows (mk ≤ mt).
 ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t q0, int64_t nq, const float* kh,
-                                      const float* vh, int64_t k0, int64_t mk, const float* qt, float* o, float* ms,
-                                      float* ls, ForwardScratch& w) {
+                                      const float* vh, int64_t k0, int64_t mk, int64_t mt, const float* qt,
+                                      const uint32_t* qt2, float* o, float* ms, float* ls, ForwardScratch& w) {
   const int64_t D = p.dim, Dv = p.dim_v, n16 = flash::round_lanes(nq), nvq = n16 / kLanes;
   float* st = w.st.data();
   const int64_t lk = p.k_layout.t, lv = p.v_layout.t;
-  gemm(mk, n16, D, kh + k0 * lk, lk, 1, qt, kBq, st, kBq, false);  // st [mk, n16]
+  if (p.bf16) {
+    scores_bf16(p, mk, n16, qt2, w);
+  } else {
+    gemm(mk, n16, D, kh + k0 * lk, lk, 1, qt, kBq, st, kBq, false);  // st [mk, n16]
+  }
   flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
   static constexpr SoftmaxFn kSoftmax[4] = {online_softmax<1>, online_softmax<2>, online_softmax<3>,
                                             online_softmax<4>};
@@ -133,7 +189,11 @@ ATTEND_FLASH_AVX512 void forward_step(const P& p, int64_t b, int64_t h, int64_t 
   }
   if (k0 > 0)  // every row, without a branch: a query whose max did not change has alpha = 1 exactly (no bit changes)
     for (int64_t i = 0; i < nq; ++i) scale_row(o + i * Dv, Dv, w.alpha[static_cast<size_t>(i)], o + i * Dv);
-  gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * lv, lv, o, Dv, true);  // o += pᵀ v
+  if (p.bf16) {
+    accumulate_bf16(p, nq, n16, mk, mt, vh + k0 * lv, o, w);
+  } else {
+    gemm(nq, Dv, mk, st, 1, kBq, vh + k0 * lv, lv, o, Dv, true);  // o += pᵀ v
+  }
 }
 
 // One unit: the `sub` query tiles from q_begin of (b, h). Per key tile, every query tile of the block that sees it
@@ -154,19 +214,24 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
     float* qt = w.qt.data() + s * D * kBq;  // [D, 64]
     if (nq < kBq) std::fill(qt, qt + D * kBq, 0.0F);
     flash::pack_transposed(qh, p.q_layout.t, nq, D, scale, qt, kBq);
+    if (p.bf16) interleave_block(qt, kBq, D, kBq, w.qt2.data() + s * pairs(D) * kBq, kBq);
     std::fill_n(w.o.data() + s * kBq * Dv, nq * Dv, 0.0F);
     std::fill_n(w.m.data() + s * kBq, kBq, -kInfF);
     std::fill_n(w.l.data() + s * kBq, kBq, 0.0F);
     kend[s] = flash::key_end(p, b, q0 + nq - 1);
     kmax = std::max(kmax, kend[s]);
   }
-  for (int64_t k0 = 0; k0 < kmax; k0 += kBk)
+  for (int64_t k0 = 0; k0 < kmax; k0 += kBk) {
+    const int64_t mt = std::min(kBk, kmax - k0);  // the rows any query tile of the block reads
+    if (p.bf16) pack_key_tile_bf16(p, kh + k0 * p.k_layout.t, vh + k0 * p.v_layout.t, mt, w);
     for (int64_t s = 0; s < nsub; ++s) {
       if (k0 >= kend[s]) continue;
       const int64_t q0 = q_begin + s * kBq, nq = std::min(kBq, q_end - q0);
-      forward_step(p, b, h, q0, nq, kh, vh, k0, std::min(kBk, kend[s] - k0), w.qt.data() + s * D * kBq,
-                   w.o.data() + s * kBq * Dv, w.m.data() + s * kBq, w.l.data() + s * kBq, w);
+      forward_step(p, b, h, q0, nq, kh, vh, k0, std::min(kBk, kend[s] - k0), mt, w.qt.data() + s * D * kBq,
+                   p.bf16 ? w.qt2.data() + s * pairs(D) * kBq : nullptr, w.o.data() + s * kBq * Dv,
+                   w.m.data() + s * kBq, w.l.data() + s * kBq, w);
     }
+  }
   for (int64_t i = 0; i < q_end - q_begin; ++i) {
     const float* o = w.o.data() + i * Dv;  // the sub-tiles' accumulators are consecutive [64, Dv] blocks
     const float mi = w.m[static_cast<size_t>(i)], li = w.l[static_cast<size_t>(i)];

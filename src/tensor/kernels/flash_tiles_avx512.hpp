@@ -120,7 +120,27 @@ using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, 
 // Rows per micro-kernel call: R·NV accumulators + NV B vectors + 1 broadcast fit the 32 zmm registers.
 constexpr int64_t kMicroRows = 6;
 
-// C[M, N] (+)= A(M, K) · B[K, N] on tiles; see micro for the layouts. Blocks of 6 rows × up to 64 columns.
+// The blocking of C [M, N] that gemm (and the bf16 tiles' gemm) use: column blocks of up to 64 and, in each, the
+// fewest blocks of at most 6 rows, as even as they go (M = 32: 6 6 5 5 5 5, not 6 6 6 6 6 2: a 2-row block does 8
+// FMAs per 4 vector loads of B and is bound by reading B from L2). tile(i0, rows, j0, vectors, last) for each, the
+// last vector of a row limited to the lanes in `last`.
+template <class Tile>
+ATTEND_FLASH_AVX512 inline void for_tiles(int64_t M, int64_t N, Tile&& tile) {
+  for (int64_t j0 = 0; j0 < N; j0 += 4 * kLanes) {
+    const int64_t n = std::min<int64_t>(4 * kLanes, N - j0);
+    const int64_t nv = (n + kLanes - 1) / kLanes;
+    const __mmask16 last = first_lanes(n - kLanes * (nv - 1));
+    const int64_t blocks = (M + kMicroRows - 1) / kMicroRows, base = blocks > 0 ? M / blocks : 0,
+                  extra = blocks > 0 ? M % blocks : 0;
+    for (int64_t blk = 0, i0 = 0; blk < blocks; ++blk) {
+      const int64_t r = base + (blk < extra ? 1 : 0);
+      tile(i0, r, j0, nv, last);
+      i0 += r;
+    }
+  }
+}
+
+// C[M, N] (+)= A(M, K) · B[K, N] on tiles; see micro for the layouts.
 ATTEND_FLASH_AVX512 inline void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t ars, int64_t acs,
                                      const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   static const MicroFn table[kMicroRows][4] = {{micro<1, 1>, micro<1, 2>, micro<1, 3>, micro<1, 4>},
@@ -129,20 +149,9 @@ ATTEND_FLASH_AVX512 inline void gemm(int64_t M, int64_t N, int64_t K, const floa
                                                {micro<4, 1>, micro<4, 2>, micro<4, 3>, micro<4, 4>},
                                                {micro<5, 1>, micro<5, 2>, micro<5, 3>, micro<5, 4>},
                                                {micro<6, 1>, micro<6, 2>, micro<6, 3>, micro<6, 4>}};
-  for (int64_t j0 = 0; j0 < N; j0 += 4 * kLanes) {
-    const int64_t n = std::min<int64_t>(4 * kLanes, N - j0);
-    const int64_t nv = (n + kLanes - 1) / kLanes;
-    const __mmask16 last = first_lanes(n - kLanes * (nv - 1));
-    // The fewest blocks of at most 6 rows, as even as they go (M = 32: 6 6 5 5 5 5, not 6 6 6 6 6 2: a 2-row block
-    // does 8 FMAs per 4 vector loads of B and is bound by reading B from L2).
-    const int64_t blocks = (M + kMicroRows - 1) / kMicroRows, base = blocks > 0 ? M / blocks : 0,
-                  extra = blocks > 0 ? M % blocks : 0;
-    for (int64_t blk = 0, i0 = 0; blk < blocks; ++blk) {
-      const int64_t r = base + (blk < extra ? 1 : 0);
-      table[r - 1][nv - 1](K, A + i0 * ars, ars, acs, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate);
-      i0 += r;
-    }
-  }
+  for_tiles(M, N, [&](int64_t i0, int64_t r, int64_t j0, int64_t nv, __mmask16 last) {
+    table[r - 1][nv - 1](K, A + i0 * ars, ars, acs, B + j0, ldb, C + i0 * ldc + j0, ldc, last, accumulate);
+  });
 }
 
 // The end of the keys any query in [.., q_last] of batch item b may see (lengths and causal), at least 0.

@@ -16,6 +16,7 @@
 
 #include "attend/core/rng.hpp"
 #include "attend/nn/attention/mask.hpp"
+#include "attend/ops/flash_attention.hpp"
 #include "attend/nn/attention/scorer.hpp"
 
 namespace attend::nn {
@@ -52,6 +53,9 @@ struct ScaledDotProductOptions {
   int64_t weights_head_begin = 0;
   int64_t weights_head_end = -1;
   AttentionImpl implementation = AttentionImpl::automatic;
+  /// bf16: the fused op's products on bf16 inputs (AVX512-BF16; ops/flash_attention.hpp), for inference: f32
+  /// inputs, no gradient, never the composite (a call the fused op cannot run, or asks for the composite, throws).
+  AttentionPrecision precision = AttentionPrecision::f32;
 };
 
 /// q [B, H, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv] -> context [B, H, Tq, Dv] and, when asked, weights

@@ -17,6 +17,10 @@
 // that are wholly masked are skipped), an additive bias and a u8 keep mask (1 = keep), each addressed by element
 // strides over [B, H, Tq, Tk] where a stride 0 broadcasts.
 //
+// bf16 (optional, forward only): the scores are Σ_d bf16(q·scale)·bf16(k) summed in f32 and the output Σ_j bf16(p)
+// bf16(v) / l, p and l in f32. The naive reference rounds q·scale, k and v alike but not p, so the two differ by up
+// to 2⁻⁹ of |v| (a weight's rounding), where f32 and bf16 differ by ~2⁻⁸ of the scores' size.
+//
 // The `_naive` functions are the references (plain loops, double accumulation, single-threaded) and also run in
 // f64 for the gradcheck; the others are the AVX-512 tiled kernels (docs/flash_attention.md), falling back to the
 // naive loops on CPUs without AVX-512. Both are deterministic: a result does not depend on the thread count.
@@ -103,6 +107,10 @@ struct FlashAttentionProblem {
   FlashLayout out_layout{}, dout_layout{};            ///< of out (also the backward's) and dout [B, H, Tq, Dv]
   FlashLayout dq_layout{}, dk_layout{}, dv_layout{};  ///< of the backward's dq, dk, dv
   FlashDropout dropout{};
+  /// Forward products in bf16 (f32 only; the backward rejects it): q·scale, k, v and the weights go into the two
+  /// products rounded to bf16 (kernels/bf16.hpp), the sums, softmax, lse and output stay f32. The tiles use
+  /// AVX512-BF16 (twice the products per instruction of f32 FMA); without it the naive loops round the same inputs.
+  bool bf16 = false;
 };
 
 /// out [B, H, Tq, Dv] and lse [B, H, Tq] (+inf for a fully masked query).

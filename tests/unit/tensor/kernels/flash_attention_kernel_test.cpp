@@ -1,7 +1,8 @@
 // The AVX-512 flash-attention tiles against the naive double-accumulating loops, forward (out, lse) and backward
 // (dq, dk, dv): lengths around the 64-wide tiles and the GEMM's 6-row blocks, Tq ≠ Tk, head widths that are not
 // multiples of 16, grouped-query heads, key lengths with 0 (fully masked rows), causal with offsets, bias and keep
-// masks, dropout; no NaN; 1 vs 2 threads bitwise equal.
+// masks, dropout; no NaN; 1 vs 2 threads bitwise equal. The bf16 forward against the naive loops that round the
+// same inputs, within a weight's rounding.
 #include "attend/tensor/kernels/flash_attention.hpp"
 
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@ struct Config {
   bool bias = false, keep = false;
   double dropout = 0.0;
   uint64_t seed = 17, stream = 2, first = 5;  // of the dropout's Philox words (first: not block-aligned)
+  bool bf16 = false;
 };
 
 std::string name(const Config& c) {
@@ -36,6 +38,7 @@ std::string name(const Config& c) {
   if (c.bias) s << " bias";
   if (c.keep) s << " keep";
   if (c.dropout > 0.0) s << " dropout" << c.dropout;
+  if (c.bf16) s << " bf16";
   return s.str();
 }
 
@@ -80,6 +83,7 @@ struct Case {
       p.keep_strides = {c.tk, 0, 0, 1};
     }
     if (c.dropout > 0.0) p.dropout = {.p = c.dropout, .seed = c.seed, .stream = c.stream, .first = c.first};
+    p.bf16 = c.bf16;
     out.assign(static_cast<size_t>(c.b * c.h * c.tq * c.dv), -7.0F);
     lse.assign(static_cast<size_t>(c.b * c.h * c.tq), -7.0F);
     dq.assign(q.size(), -7.0F);
@@ -328,6 +332,106 @@ TEST(FlashAttentionKernel, OneAndTwoThreadsAreBitwiseEqual) {
     EXPECT_EQ(one.dq, two.dq);
     EXPECT_EQ(one.dk, two.dk);
     EXPECT_EQ(one.dv, two.dv);
+  }
+  set_num_threads(saved);
+}
+
+// bf16: the scores are exact products of bf16 inputs summed in f32 (the naive loops: in double), so lse agrees to
+// 1e-5; the output also rounds each weight to bf16 (the naive loops do not): at most 2⁻⁹·max|v| apart.
+void check_bf16(Config c) {
+  c.bf16 = true;
+  SCOPED_TRACE(name(c));
+  Case fast(c), ref(c);
+  fast.forward(false);
+  ref.forward(true);
+  expect_close(fast.lse, ref.lse, "lse");
+  float vmax = 0.0F;
+  for (float x : fast.v) vmax = std::max(vmax, std::abs(x));
+  const double tol = std::ldexp(1.0, -9) * vmax * 1.001 + 1e-5;
+  for (size_t i = 0; i < fast.out.size(); ++i)
+    ASSERT_LE(std::abs(fast.out[i] - ref.out[i]), tol) << "out[" << i << "]: bf16 tiles " << fast.out[i]
+                                                       << " vs naive " << ref.out[i];
+}
+
+TEST(FlashAttentionKernel, Bf16MatchesNaiveOverLengthsWidthsAndMasks) {
+  for (int64_t n : {1, 7, 64, 129, 300})
+    for (int64_t d : {16, 64, 33}) check_bf16({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = d, .dv = d + 2});
+  for (int64_t n : {7, 129, 300}) {
+    check_bf16({.b = 3, .h = 2, .hkv = 1, .tq = n, .tk = n, .d = 24, .dv = 17, .lengths = true});
+    check_bf16({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n + 3, .d = 16, .dv = 16, .causal = 3});
+    check_bf16({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 80, .dv = 80, .bias = true, .keep = true});
+    check_bf16({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 64, .dv = 64, .dropout = 0.3});
+  }
+  // 4-tile blocks whose query tiles end their keys at odd counts inside a shared key tile (causal offset 1, 5)
+  check_bf16({.b = 2, .h = 8, .hkv = 2, .tq = 256, .tk = 257, .d = 64, .dv = 64, .causal = 1});
+  check_bf16({.b = 2, .h = 8, .hkv = 8, .tq = 600, .tk = 610, .d = 20, .dv = 24, .lengths = true, .causal = 5});
+}
+
+// A key's value pairs with its neighbour's in the bf16 product: an inf value at a key some queries do not see (causal
+// offset 1: query tile 0 ends at key 65, whose pair partner is key 64) and NaN values past an item's key length must
+// not reach those queries.
+TEST(FlashAttentionKernel, Bf16ValuesOfUnseenKeysStayOut) {
+  const Config c{.b = 2, .h = 8, .hkv = 1, .tq = 256, .tk = 256, .d = 16, .dv = 16, .lengths = true, .causal = 1,
+                 .bf16 = true};
+  Case fast(c), ref(c);
+  for (Case* x : {&fast, &ref}) {
+    for (int64_t e = 0; e < c.dv; ++e) x->v[static_cast<size_t>((c.tk + 65) * c.dv + e)] = std::numeric_limits<float>::infinity();  // item 1
+    for (int64_t j = x->len[1]; j < c.tk; ++j)
+      for (int64_t e = 0; e < c.dv; ++e)
+        x->v[static_cast<size_t>((c.tk + j) * c.dv + e)] = std::numeric_limits<float>::quiet_NaN();
+  }
+  fast.forward(false);
+  ref.forward(true);
+  for (int64_t h = 0; h < c.h; ++h)
+    for (int64_t i = 0; i < 64; ++i)  // item 0 has no keys; item 1's first tile sees keys up to 65 and the length
+      for (int64_t b = 0; b < c.b; ++b)
+        for (int64_t e = 0; e < c.dv; ++e) {
+          const size_t at = static_cast<size_t>(((b * c.h + h) * c.tq + i) * c.dv + e);
+          ASSERT_TRUE(std::isfinite(fast.out[at])) << "b " << b << " h " << h << " query " << i << ": " << fast.out[at];
+          ASSERT_NEAR(fast.out[at], ref.out[at], 0.02) << "b " << b << " h " << h << " query " << i;
+        }
+}
+
+TEST(FlashAttentionKernel, Bf16DiffersFromF32ByItsRoundingAndNotMore) {
+  Case f32({.b = 2, .h = 2, .hkv = 2, .tq = 200, .tk = 200, .d = 64, .dv = 64}),
+      b16({.b = 2, .h = 2, .hkv = 2, .tq = 200, .tk = 200, .d = 64, .dv = 64, .bf16 = true});
+  f32.forward(false);
+  b16.forward(false);
+  double out_diff = 0.0, lse_diff = 0.0;
+  for (size_t i = 0; i < f32.out.size(); ++i) out_diff = std::max<double>(out_diff, std::abs(f32.out[i] - b16.out[i]));
+  for (size_t i = 0; i < f32.lse.size(); ++i) lse_diff = std::max<double>(lse_diff, std::abs(f32.lse[i] - b16.lse[i]));
+  EXPECT_GT(out_diff, 1e-4);  // the products did take bf16 inputs
+  EXPECT_LT(out_diff, 0.05);
+  EXPECT_GT(lse_diff, 1e-5);
+  EXPECT_LT(lse_diff, 0.05);
+}
+
+TEST(FlashAttentionKernel, Bf16WeightsFromItsLseSumToOne) {
+  Case r({.b = 2, .h = 2, .hkv = 1, .tq = 130, .tk = 77, .d = 64, .dv = 64, .causal = 0, .bf16 = true});
+  r.forward(false);
+  std::vector<float> w(static_cast<size_t>(2 * 2 * 130 * 77), -1.0F);
+  flash_attention_weights(r.p, r.lse.data(), w.data(), 0, 2);
+  for (int64_t row = 0; row < 2 * 2 * 130; ++row) {
+    double sum = 0.0;
+    for (int64_t j = 0; j < 77; ++j) sum += w[static_cast<size_t>(row * 77 + j)];
+    ASSERT_NEAR(sum, 1.0, 1e-5) << "row " << row;
+  }
+}
+
+TEST(FlashAttentionKernel, Bf16OneAndTwoThreadsAreBitwiseEqual) {
+  const int saved = num_threads();
+  for (const Config& c :
+       {Config{.b = 2, .h = 8, .hkv = 2, .tq = 300, .tk = 257, .d = 64, .dv = 64, .causal = 1, .bf16 = true},
+        Config{.b = 1, .h = 3, .hkv = 3, .tq = 129, .tk = 129, .d = 33, .dv = 40, .bias = true, .dropout = 0.2,
+               .bf16 = true}}) {
+    SCOPED_TRACE(name(c));
+    Case one(c), two(c);
+    set_num_threads(1);
+    one.forward(false);
+    set_num_threads(2);
+    two.forward(false);
+    EXPECT_EQ(one.out, two.out);
+    EXPECT_EQ(one.lse, two.lse);
   }
   set_num_threads(saved);
 }
