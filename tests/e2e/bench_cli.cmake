@@ -38,6 +38,16 @@ if(TARGET attend_cli)
                           "\"attention_impl\":\"${impl}\",.*\"dropout\":0.25,.*\"mode\":\"fwdbwd\","
                           attention ${tiny_attention} --mode fwdbwd --dropout 0.25 --impl ${impl})
   endforeach()
+  attend_bench_cli_test(bench_attention_bf16_fwd 0 "\"mode\":\"fwd\",.*\"precision\":\"bf16\",.*\"variant\":\"causal\""
+                        attention ${tiny_attention} --causal --precision bf16)
+  attend_bench_cli_test(bench_attention_bf16_rejects_fwdbwd 1
+                        "bench attention: --precision bf16 is forward-only; use --mode fwd"
+                        attention ${tiny_attention} --mode fwdbwd --precision bf16)
+  attend_bench_cli_test(bench_attention_bf16_rejects_composite 1
+                        "--precision bf16 runs only the fused kernel, not --impl composite"
+                        attention ${tiny_attention} --impl composite --precision bf16)
+  attend_bench_cli_test(bench_attention_rejects_bad_precision 105 "--precision: f16 not in {f32,bf16}"
+                        attention --precision f16)
   set(tiny_mha --n 8 --embed 8 --heads 2 --batch 2 --threads 1 --reps 1 --seconds 0)
   string(CONCAT mha_keys "{\"B\":2,\"E\":8,${core_keys}\"gflops_total_median\":${num},\"impl\":\"attend\",")
   attend_bench_cli_test(bench_mha_fwd 0 "${mha_keys}\"mode\":\"fwd\",${stats_keys}\"variant\":\"mha\"}"

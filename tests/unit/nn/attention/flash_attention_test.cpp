@@ -1,6 +1,6 @@
 // scaled_dot_product_attention's fused path against its composite path (f32, and the composite in f64): context,
 // gradients of q, k, v and the weights recomputed from the saved lse, under every mask part the fused kernel takes,
-// fully masked rows included; which calls take which path; 1 vs 2 threads; the error messages.
+// fully masked rows included; which calls take which path; 1 vs 2 threads; the error messages; bf16 precision.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -226,6 +226,60 @@ TEST(FlashAttention, ErrorsNameTheArgumentAndShapes) {
               }),
               HasSubstr("the fused implementation does not support a bias that needs a gradient; q shape "
                         "[2, 4, 3, 8]"));
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  const Tensor x = a.contiguous(), y = b.contiguous();
+  double m = 0.0;
+  for (int64_t i = 0; i < x.numel(); ++i)
+    m = std::max<double>(m, std::abs(x.data<float>()[i] - y.data<float>()[i]));
+  return m;
+}
+
+// bf16 products: the fused op's context and weights stay within bf16's rounding of the f32 composite's (and are not
+// the f32 values), the recomputed weights sum to 1, and the calls it cannot serve say why.
+TEST(FlashAttention, Bf16PrecisionIsTheFusedOpForInference) {
+  Rng rng(5);
+  const Var q(Tensor::randn({2, 4, 70, 32}, rng)), k(Tensor::randn({2, 2, 75, 32}, rng)),
+      v(Tensor::randn({2, 2, 75, 32}, rng));
+  const AttentionMask mask = AttentionMask::key_lengths(i64({75, 40})) & AttentionMask::causal(5);
+  NoGradGuard no_grad;
+  const AttentionOutput b16 = scaled_dot_product_attention(
+      q, k, v, mask, {.need_weights = true, .precision = AttentionPrecision::bf16});
+  const AttentionOutput f32 = scaled_dot_product_attention(
+      q, k, v, mask, {.need_weights = true, .implementation = AttentionImpl::composite});
+  const double dc = max_abs_diff(b16.context.value(), f32.context.value());
+  const double dw = max_abs_diff(b16.weights.value(), f32.weights.value());
+  EXPECT_GT(dc, 1e-4);
+  EXPECT_LT(dc, 0.05);
+  EXPECT_GT(dw, 1e-5);
+  EXPECT_LT(dw, 0.05);
+  const Tensor w = b16.weights.value();  // [2, 4, 70, 75]
+  for (int64_t row = 0; row < 2 * 4 * 70; ++row) {
+    double sum = 0.0;
+    for (int64_t j = 0; j < 75; ++j) sum += w.data<float>()[row * 75 + j];
+    ASSERT_NEAR(sum, 1.0, 1e-5) << "row " << row;
+  }
+}
+
+TEST(FlashAttention, Bf16PrecisionErrorsSayWhy) {
+  Rng rng(6);
+  const Var q(Tensor::randn({1, 2, 3, 4}, rng), true);
+  const ScaledDotProductOptions bf16{.precision = AttentionPrecision::bf16};
+  EXPECT_THAT(error_of([&] { scaled_dot_product_attention(q, q, q, {}, bf16); }),
+              HasSubstr("flash_attention: bf16 products are forward-only (no backward): run under NoGradGuard"));
+  NoGradGuard no_grad;
+  EXPECT_THAT(error_of([&] {
+                scaled_dot_product_attention(q, q, q, {}, {.implementation = AttentionImpl::composite,
+                                                           .precision = AttentionPrecision::bf16});
+              }),
+              HasSubstr("bf16 products run only in the fused implementation, not the composite; q shape [1, 2, 3, 4]"));
+  const Var q64(Tensor::randn({1, 2, 3, 4}, rng, DType::f64));
+  EXPECT_THAT(error_of([&] { scaled_dot_product_attention(q64, q64, q64, {}, bf16); }),
+              HasSubstr("flash_attention: bf16 products take f32 inputs, got f64"));
+  const Var bias64(Tensor::zeros({3, 3}, DType::f64));
+  EXPECT_THAT(error_of([&] { scaled_dot_product_attention(q, q, q, AttentionMask::bias(bias64), bf16); }),
+              HasSubstr("the fused implementation does not support a bias of another dtype"));
 }
 
 }  // namespace

@@ -418,5 +418,30 @@ TEST(MultiHeadAttention, DropoutActsOnlyInTrainingAndWeightsAreReturnedBeforeIt)
   EXPECT_TRUE(all_close(train.weights.value(), eval.weights.value(), 1e-7, 0.0));  // pre-dropout weights
 }
 
+// precision bf16: the attention core's products in bf16 (eval, no gradient) stay within bf16's rounding of the f32
+// module's output; recording a gradient or appending keys is refused before the call.
+TEST(MultiHeadAttention, Bf16PrecisionForInference) {
+  MultiHeadAttention f32({.embed_dim = 32, .num_heads = 4, .seed = 3});
+  MultiHeadAttention b16({.embed_dim = 32, .num_heads = 4, .seed = 3, .precision = AttentionPrecision::bf16});
+  f32.eval();
+  b16.eval();
+  const Var x = randn({2, 9, 32}, 4);
+  {
+    NoGradGuard no_grad;
+    const Tensor a = f32.forward(x, x, x).output.value(), b = b16.forward(x, x, x).output.value();
+    double diff = 0.0;
+    for (int64_t i = 0; i < a.numel(); ++i)
+      diff = std::max<double>(diff, std::abs(a.data<float>()[i] - b.data<float>()[i]));
+    EXPECT_GT(diff, 1e-6);
+    EXPECT_LT(diff, 0.02);
+  }
+  EXPECT_THAT(error_of([&] { b16.forward(x, x, x); }),  // the parameters take gradients
+              HasSubstr("bf16 attention is forward-only: run it under NoGradGuard (inference); query shape [2, 9, 32]"));
+  MultiHeadAttention kv({.embed_dim = 32, .num_heads = 4, .add_bias_kv = true, .precision = AttentionPrecision::bf16});
+  NoGradGuard no_grad;
+  EXPECT_THAT(error_of([&] { kv.forward(x, x, x); }), HasSubstr("bf16 attention runs the fused op, which takes no "
+                                                                "appended keys (add_bias_kv, add_zero_attn)"));
+}
+
 }  // namespace
 }  // namespace attend::nn
