@@ -4,7 +4,9 @@
 # Workloads: matmul[:N] (default N=1024; anchors: raw OpenBLAS sgemm and torch.matmul),
 #            softmax[:D1,D2,...] (default 8,8,512,512; anchor: torch.softmax(x, -1)),
 #            attention[:N][:causal][:fwd|:fwdbwd] (default 512, not causal, fwd; B8 H8 d64; anchor: attention.py
-#              --variant naive or causal; attend: `attend bench attention`), e.g. attention:2048:causal:fwdbwd,
+#              --variant naive or causal; attend: `attend bench attention`), e.g. attention:2048:causal:fwdbwd;
+#              attention[:N][:causal]:bf16 is the forward (only) with bf16 products (attend --precision bf16; anchor:
+#              bench/anchors/attention_bf16.py, the same attention on torch.bfloat16 tensors),
 #            mha[:N][:fwd|:fwdbwd] (default 512, fwd; E512 H8 B8; anchor: attention.py --variant mha, i.e.
 #              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd,
 #            transformer[:fwd|:fwdbwd] (default fwd; one encoder layer, d_model 512, 8 heads, ffn 2048, ReLU, post-norm,
@@ -48,13 +50,13 @@ OPENBLAS_OMP_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
 OPENBLAS_OMP_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd], mha[:N][:fwd|:fwdbwd], \
+WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd|:bf16], mha[:N][:fwd|:fwdbwd], \
 transformer[:fwd|:fwdbwd], lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi], seq2seq:bahdanau|luong-general|luong-dot"
 [[ $# -ge 1 ]] || die "usage: bench/compare.sh WORKLOAD... ($WORKLOAD_SYNTAX)"
 # The workloads first: a typo is reported before anything about the environment (or any build) is checked.
 for w in "$@"; do
   [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ||
-     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ||
+     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd|:bf16)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ||
      "$w" =~ ^transformer(:fwd|:fwdbwd)?$ || "$w" =~ ^(lstm|gru)(:fwd|:fwdbwd)?(:bi)?$ ||
      "$w" =~ ^seq2seq:(bahdanau|luong-general|luong-dot)$ ]] ||
     die "unknown workload '$w' ($WORKLOAD_SYNTAX)"
@@ -198,11 +200,11 @@ attend_run() {  # attend_run ALLOC T args...
   benv "$t" "$alloc" "$ATTEND_BIN" bench "$@" --threads "$t" | tag side=attend alloc="$alloc" round="$round"
 }
 
-# attention_args WORKLOAD: sets att_n, att_variant (naive, causal or mha) and att_mode from attention[:N][:causal]
-# [:MODE] or mha[:N][:MODE].
+# attention_args WORKLOAD: sets att_n, att_variant (naive, causal or mha), att_mode and att_bf16 (0 or 1) from
+# attention[:N][:causal][:MODE][:bf16] or mha[:N][:MODE].
 attention_args() {
   local part parts=()
-  att_n=512 att_mode=fwd att_variant="${1%%:*}"
+  att_n=512 att_mode=fwd att_bf16=0 att_variant="${1%%:*}"
   [[ "$att_variant" == attention ]] && att_variant=naive
   IFS=: read -ra parts <<<"${1#*:}"
   [[ "$1" == *:* ]] || parts=()
@@ -210,6 +212,7 @@ attention_args() {
     case "$part" in
       causal) att_variant=causal ;;
       fwd | fwdbwd) att_mode="$part" ;;
+      bf16) att_bf16=1 ;;
       *) att_n="$part" ;;
     esac
   done
@@ -248,7 +251,11 @@ anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
   elif [[ "$kind" == attention || "$kind" == mha ]]; then
     attention_args "$1"
     for cfg in $TORCH_CFGS; do
-      torch_run "$cfg" attention.py --variant "$att_variant" --mode "$att_mode" --n "$att_n"
+      if [[ "$att_bf16" == 1 ]]; then
+        torch_run "$cfg" "$ROOT/bench/anchors/attention_bf16.py" --variant "$att_variant" --n "$att_n"
+      else
+        torch_run "$cfg" attention.py --variant "$att_variant" --mode "$att_mode" --n "$att_n"
+      fi
     done
   elif [[ "$kind" == matmul ]]; then
     [[ "$arg" == matmul ]] && arg=1024
@@ -284,6 +291,7 @@ attends_of() {  # attends_of WORKLOAD: every attend configuration, once
         [[ "$att_variant" == causal ]] && causal=(--causal)
         local impls=(auto)
         [[ "$kind" == attention ]] && read -ra impls <<<"$ATTENTION_IMPLS"
+        [[ "$att_bf16" == 1 ]] && impls=(auto) causal+=(--precision bf16)
         for impl in "${impls[@]}"; do
           local impl_arg=()
           [[ "$impl" != auto ]] && impl_arg=(--impl "$impl")

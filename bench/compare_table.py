@@ -76,7 +76,8 @@ def config_name(r):
     if r["bench"] == "transformer_layer":
         return f"torch nn.TransformerEncoderLayer cfg {r.get('cfg')} [{r.get('alloc')}]"
     if r["bench"] == "attention":
-        what = "nn.MultiheadAttention" if r.get("variant") == "mha" else "attention.py"
+        what = ("nn.MultiheadAttention" if r.get("variant") == "mha"
+                else "attention_bf16.py" if r.get("precision") == "bf16" else "attention.py")
         return f"torch {what} cfg {r.get('cfg')} [{r.get('alloc')}]"
     name = f"torch.softmax cfg {r.get('cfg')} [{r.get('alloc')}]"
     return name + " out=" if r.get("out") else name
@@ -150,19 +151,27 @@ ATTENTION_WHAT = {
     "naive": "softmax(Q Kᵀ/√d) V",
     "causal": "softmax(causal(Q Kᵀ/√d)) V, full scores",
     "mha": "multi-head self-attention module, projections included",
+    "naive bf16": "softmax(Q Kᵀ/√d) V with bf16 products (torch: bf16 tensors)",
+    "causal bf16": "softmax(causal(Q Kᵀ/√d)) V with bf16 products (torch: bf16 tensors, full scores)",
 }
+
+
+def variant_of(r):  # a bf16 run is its own table
+    return r["variant"] + (" bf16" if r.get("precision") == "bf16" else "")
 
 
 def attention_tables(recs):
     lines = []
     runs = [r for r in recs if r.get("bench") == "attention"]
     order = {"naive": 0, "causal": 1, "mha": 2}
-    keyfn = lambda r: (order.get(r["variant"], 9), r["variant"], r["mode"], r["n"], r.get("B"), r.get("H"), r.get("d"))
+    keyfn = lambda r: (order.get(r["variant"], 9), variant_of(r), r["mode"], r["n"], r.get("B"), r.get("H"), r.get("d"))
     for (_, variant, mode, n, b, h, d), rs in sorted(group(runs, keyfn).items()):
         mha = variant == "mha"
         gkey = "gflops_total_median" if mha else "gflops_core_median"
         flop_note = ("GFLOP/s and % of peak count the core and the projections" if mha
                      else "GFLOP/s and % of peak count the core's 4·B·H·n²·d (x3 for fwdbwd)")
+        if variant.endswith(" bf16"):
+            flop_note += " against the FP32 peak (AVX512-BF16's is twice it)"
         shape = f"B={b} H={h} d={d}" + (f" E={h * d}" if mha and h and d else "")
         lines += [f"\n### attention {variant} {mode}, n={n}, {shape}: {ATTENTION_WHAT.get(variant, variant)}\n",
                   f"{flop_note}; \"vs best torch\" > 1 means faster than the best torch configuration.\n",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# e2e: bench/compare_table.py's TransformerEncoderLayer section from a fixed set of records (transformer.jsonl: torch
+# e2e: bench/compare_table.py's TransformerEncoderLayer section (and the attention tables of f32 and bf16 runs,
+# attention_bf16.jsonl) from a fixed set of records (transformer.jsonl: torch
 # and attend, 2 rounds of fwd at transformer.py's shape, one fwdbwd round, one attend run at a tiny shape). The
 # expected numbers are worked out by hand from the records: e.g. attend 2 threads, rounds 300 and 360 ms -> median
 # 330 ms, 2048 tokens / 0.33 s = 6,206 tok/s, 13.42 GFLOP / 0.33 s = 40.7 GFLOP/s = 17% of 2 x 117 and 10% of 2 x 200
@@ -42,6 +43,13 @@ has "### TransformerEncoderLayer fwd (eval, no grad), x [2, 8, 16], 2 heads, ffn
 has "| attend | attend [glibc] | 1 | 0.50 | 32,000 | 0.1 | 0% / 0% | - | 200 | 0.50 |"
 has "- FMA probe (end, 2 threads, 3 chunks of ~50 ms): median 380 GFLOP/s, min 150, max 400; 33% of chunks < 200"
 [[ $(grep -c "^### TransformerEncoderLayer" <<<"$table") == 3 ]] || fail "not 3 transformer tables"
+# attention_bf16.jsonl: a bf16 run is its own table, against attention_bf16.py's records only.
+table=$("$py" "$src/bench/compare_table.py" "$src/tests/e2e/compare/attention_bf16.jsonl") || fail "compare_table.py failed"
+has "### attention naive fwd, n=512, B=8 H=8 d=64: softmax(Q Kᵀ/√d) V"
+has "  best attend [glibc]: 20.00 ms (2 thread(s)) -> 2.00x the best torch's speed."
+has "### attention naive bf16 fwd, n=512, B=8 H=8 d=64: softmax(Q Kᵀ/√d) V with bf16 products (torch: bf16 tensors)"
+has "best torch (<= 2 cores): 30.00 ms (torch attention_bf16.py cfg 2 [tcmalloc], 2 thread(s))."
+has "  best attend [glibc]: 10.00 ms (2 thread(s)) -> 3.00x the best torch's speed."
 
 [[ $failures == 0 ]] || { echo "compare table: $failures failure(s)"; echo "$table"; exit 1; }
 echo "compare table: PASS"
