@@ -55,10 +55,7 @@ template <int R, int NV>
 ATTEND_BF16_AVX512 void micro(int64_t K2, const uint32_t* A, int64_t ars, int64_t acs, const uint32_t* B, int64_t ldb,
                               float* C, int64_t ldc, __mmask16 last, bool accumulate) {
   __m512 c[R][NV];
-  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
-      c[r][v] = accumulate ? _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), C + r * ldc + kLanes * v)
-                           : _mm512_setzero_ps();
+  flash::load_accumulators<R, NV>(c, C, ldc, last, accumulate);
   for (int64_t k = 0; k < K2; ++k) {
     const uint32_t* b = B + k * ldb;
     __m512i bv[NV];
@@ -73,9 +70,7 @@ ATTEND_BF16_AVX512 void micro(int64_t K2, const uint32_t* A, int64_t ars, int64_
           _mm512_dpbf16_ps(c[r][v], (__m512bh)av, (__m512bh)bv[v]);
     }
   }
-  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
-      _mm512_mask_storeu_ps(C + r * ldc + kLanes * v, v == NV - 1 ? last : __mmask16(0xFFFF), c[r][v]);
+  flash::store_accumulators<R, NV>(c, C, ldc, last);
 }
 
 using MicroFn = void (*)(int64_t, const uint32_t*, int64_t, int64_t, const uint32_t*, int64_t, float*, int64_t,

@@ -84,6 +84,22 @@ ATTEND_FLASH_AVX512 inline void pack_transposed(const float* src, int64_t ls, in
     for (int64_t j = i < r16 ? w16 : 0; j < width; ++j) tile[j * ldt + i] = src[i * ls + j] * s;
 }
 
+// The accumulators of a micro-kernel: c[r][v] = C's rows (the last vector limited to `last`), or 0; and back.
+template <int R, int NV>
+ATTEND_FLASH_AVX512 inline void load_accumulators(__m512 (&c)[R][NV], const float* C, int64_t ldc, __mmask16 last,
+                                                  bool accumulate) {
+  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
+      c[r][v] = accumulate ? _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), C + r * ldc + kLanes * v)
+                           : _mm512_setzero_ps();
+}
+template <int R, int NV>
+ATTEND_FLASH_AVX512 inline void store_accumulators(const __m512 (&c)[R][NV], float* C, int64_t ldc, __mmask16 last) {
+  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
+      _mm512_mask_storeu_ps(C + r * ldc + kLanes * v, v == NV - 1 ? last : __mmask16(0xFFFF), c[r][v]);
+}
+
 // C[R, 16·NV] (+)= Σ_k A(r, k) B[k, :], A(r, k) = A[r·ars + k·acs] broadcast, B rows of ldb floats; the last vector
 // of each row is limited to the lanes in `last`. Per k: NV vector loads of B held in registers (the empty asm keeps
 // GCC from folding them back into every FMA as memory operands, which made the kernel load-bound) and R broadcasts
@@ -92,10 +108,7 @@ template <int R, int NV>
 ATTEND_FLASH_AVX512 void micro(int64_t K, const float* A, int64_t ars, int64_t acs, const float* B, int64_t ldb,
                                float* C, int64_t ldc, __mmask16 last, bool accumulate) {
   __m512 c[R][NV];
-  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
-      c[r][v] = accumulate ? _mm512_maskz_loadu_ps(v == NV - 1 ? last : __mmask16(0xFFFF), C + r * ldc + kLanes * v)
-                           : _mm512_setzero_ps();
+  load_accumulators<R, NV>(c, C, ldc, last, accumulate);
   for (int64_t k = 0; k < K; ++k) {
     const float* b = B + k * ldb;
     __m512 bv[NV];
@@ -109,9 +122,7 @@ ATTEND_FLASH_AVX512 void micro(int64_t K, const float* A, int64_t ars, int64_t a
       _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(av, bv[v], c[r][v]);
     }
   }
-  _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)
-      _mm512_mask_storeu_ps(C + r * ldc + kLanes * v, v == NV - 1 ? last : __mmask16(0xFFFF), c[r][v]);
+  store_accumulators<R, NV>(c, C, ldc, last);
 }
 
 using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, __mmask16,
