@@ -107,9 +107,10 @@ struct FlashAttentionProblem {
   FlashLayout out_layout{}, dout_layout{};            ///< of out (also the backward's) and dout [B, H, Tq, Dv]
   FlashLayout dq_layout{}, dk_layout{}, dv_layout{};  ///< of the backward's dq, dk, dv
   FlashDropout dropout{};
-  /// Forward products in bf16 (f32 only; the backward rejects it): q·scale, k, v and the weights go into the two
-  /// products rounded to bf16 (kernels/bf16.hpp), the sums, softmax, lse and output stay f32. The tiles use
-  /// AVX512-BF16 (twice the products per instruction of f32 FMA); without it the naive loops round the same inputs.
+  /// Forward products in bf16: q·scale, k, v and the weights go into the two products rounded to bf16
+  /// (kernels/bf16.hpp), the sums, softmax, lse and output stay f32. The tiles use AVX512-BF16 (twice the products
+  /// per instruction of f32 FMA); without it the naive loops round the same inputs. Forward and weights only: the
+  /// backward kernels ignore it (they compute the f32 gradients), so the op refuses to record a backward for it.
   bool bf16 = false;
 };
 
