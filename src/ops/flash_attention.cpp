@@ -157,9 +157,9 @@ void forward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMa
 
 template <class T>
 void backward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedMask& m, double scale,
-              const FlashDropout& dropout, const Tensor& out, const Tensor& lse, const Tensor& g, Tensor& dq,
-              Tensor& dk, Tensor& dv) {
-  auto p = problem<T>(q, k, &v, m, scale, dropout);
+              const FlashDropout& dropout, AttentionPrecision precision, const Tensor& out, const Tensor& lse,
+              const Tensor& g, Tensor& dq, Tensor& dk, Tensor& dv) {
+  auto p = problem<T>(q, k, &v, m, scale, dropout, precision);
   p.out_layout = layout_of(out);
   p.dout_layout = layout_of(g);
   p.dq_layout = layout_of(dq);
@@ -178,7 +178,8 @@ void backward(const Tensor& q, const Tensor& k, const Tensor& v, const PreparedM
 
 // flash_attention: out = (softmax(q kᵀ·scale + bias, masked) ⊙ z) v (z: dropout factors, 1 without), lse saved;
 // backward (FlashAttention-2): p = exp(s − lse), dv = (p ⊙ z)ᵀ dout, ds = p ⊙ (z ⊙ dout vᵀ − rowsum(dout ⊙ out)),
-// dq = ds k·scale, dk = dsᵀ q·scale.
+// dq = ds k·scale, dk = dsᵀ q·scale. With bf16, the backward's five products take bf16 inputs as the forward's two
+// do (the mixed-precision gradient: f32 sums, softmax and δ).
 ATTEND_REGISTER_OP("flash_attention");
 FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, const FlashAttentionMask& mask,
                                      double scale, const FlashDropout& dropout, AttentionPrecision precision) {
@@ -189,10 +190,6 @@ FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, c
   if (precision == AttentionPrecision::bf16) {
     ATTEND_CHECK(t == DType::f32, "{}: bf16 products take f32 inputs, got {}; q shape {}", kOp, dtype_name(t),
                  shape_str(q.shape()));
-    ATTEND_CHECK(!grad_enabled() || !(q.requires_grad() || k.requires_grad() || v.requires_grad()),
-                 "{}: bf16 products are forward-only (no backward): run under NoGradGuard or with inputs that need "
-                 "no gradient; q shape {}",
-                 kOp, shape_str(q.shape()));
   }
   const PreparedMask m = prepare(mask, scores, t);
   const Tensor qc = rows_contiguous(q.value()), kc = rows_contiguous(k.value()), vc = rows_contiguous(v.value());
@@ -203,15 +200,15 @@ FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, c
   } else {
     forward<double>(qc, kc, vc, m, scale, dropout, precision, out, lse);
   }
-  Var context = make_result(out, {q, k, v}, [qc, kc, vc, m, scale, dropout, out, lse, t](const Tensor& g,
-                                                                                              Grads& grads) {
+  Var context = make_result(out, {q, k, v}, [qc, kc, vc, m, scale, dropout, precision, out, lse, t](const Tensor& g,
+                                                                                                         Grads& grads) {
     Tensor dq = empty_in_order(qc, qc.size(3), t), dk = empty_in_order(kc, kc.size(3), t),
            dv = empty_in_order(vc, vc.size(3), t);
     const Tensor gc = rows_contiguous(g);  // [B, H, Tq, Dv], as the context
     if (t == DType::f32) {
-      backward<float>(qc, kc, vc, m, scale, dropout, out, lse, gc, dq, dk, dv);
+      backward<float>(qc, kc, vc, m, scale, dropout, precision, out, lse, gc, dq, dk, dv);
     } else {
-      backward<double>(qc, kc, vc, m, scale, dropout, out, lse, gc, dq, dk, dv);
+      backward<double>(qc, kc, vc, m, scale, dropout, precision, out, lse, gc, dq, dk, dv);
     }
     grads[0] = dq;
     grads[1] = dk;

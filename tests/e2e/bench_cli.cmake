@@ -40,8 +40,7 @@ if(TARGET attend_cli)
   endforeach()
   attend_bench_cli_test(bench_attention_bf16_fwd 0 "\"mode\":\"fwd\",.*\"precision\":\"bf16\",.*\"variant\":\"causal\""
                         attention ${tiny_attention} --causal --precision bf16)
-  attend_bench_cli_test(bench_attention_bf16_rejects_fwdbwd 1
-                        "bench attention: --precision bf16 is forward-only; use --mode fwd"
+  attend_bench_cli_test(bench_attention_bf16_fwdbwd 0 "\"mode\":\"fwdbwd\",.*\"precision\":\"bf16\""
                         attention ${tiny_attention} --mode fwdbwd --precision bf16)
   attend_bench_cli_test(bench_attention_bf16_rejects_composite 1
                         "--precision bf16 runs only the fused kernel, not --impl composite"

@@ -8,7 +8,7 @@
 //           anchor's masked_fill_ does; the fused kernel skips the tiles above the diagonal)
 //   --dropout p: training mode with dropout p on the weights (fused: drawn in the tiles; composite: the dropout op);
 //           the record gets "dropout": p. The anchor has no such variant: compare --impl fused with composite.
-//   --precision bf16: the fused op's products on bf16 inputs (fwd only); the record gets "precision": "bf16", and
+//   --precision bf16: the fused op's products on bf16 inputs (fwd and bwd); the record gets "precision": "bf16", and
 //           its anchor is bench/anchors/attention_bf16.py (the same naive attention on torch.bfloat16 tensors).
 // Keys as the anchor: bench, variant (naive | causal), mode, n, threads, B, H, d, ms_*, samples,
 // gflops_core_median/min/max (4·B·H·n²·d FLOP forward, 3× that for fwdbwd), peak_rss_mib, rss_base_mib.
@@ -45,7 +45,6 @@ int run_attention(const AttentionOptions& o) {
   const double rss_base = peak_rss_mib();  // before the inputs: the process's footprint so far
   const bool backward = o.mode == "fwdbwd";
   const bool bf16 = o.precision == "bf16";
-  ATTEND_CHECK(!bf16 || !backward, "bench attention: --precision bf16 is forward-only; use --mode fwd");
   ATTEND_CHECK(!bf16 || o.impl != "composite", "bench attention: --precision bf16 runs only the fused kernel, not "
                "--impl composite");
   const Shape shape = {o.batch, o.heads, o.n, o.head_dim};  // [B, H, n, d]
@@ -138,7 +137,7 @@ void add_attention(CLI::App& bench, CommandTable& table) {
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
   cmd->add_option("--precision", opts->precision,
-                  "f32, or bf16: the fused kernel's products on bf16 inputs (AVX512-BF16), forward only")
+                  "f32, or bf16: the fused kernel's products on bf16 inputs (AVX512-BF16), forward and backward")
       ->check(CLI::IsMember({"f32", "bf16"}))
       ->capture_default_str();
   add_common_options(*cmd, opts->common);

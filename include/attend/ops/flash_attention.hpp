@@ -15,7 +15,7 @@
 //   flash_attention(q, k, v, {}, 0.125, {.p = 0.1, .seed = rng.seed(), .stream = rng.stream(),
 //                                        .first = rng.advance(B * H * Tq * Tk)});  // while training
 //   Tensor w = flash_attention_weights(q, k, {.causal_offset = 0}, 0.125, r.lse);  // [B, H, Tq, Tk]
-//   NoGradGuard g;  flash_attention(q, k, v, {}, 0.125, {}, AttentionPrecision::bf16);  // bf16 products
+//   flash_attention(q, k, v, {}, 0.125, {}, AttentionPrecision::bf16);  // bf16 products, forward and backward
 #pragma once
 
 #include <cstdint>
@@ -46,14 +46,14 @@ struct FlashAttentionResult {
 /// those before dropout.
 using FlashDropout = kernels::FlashDropout;
 
-/// The inputs of the two products: f32, or rounded to bf16 with f32 sums (AVX512-BF16 where the CPU has it, else
-/// the naive loops; kernels::FlashAttentionProblem::bf16). bf16 takes f32 tensors and is forward-only: a call that
-/// would record a backward is refused.
+/// The inputs of the products: f32, or rounded to bf16 with f32 sums (AVX512-BF16 where the CPU has it, else the
+/// naive loops; kernels::FlashAttentionProblem::bf16), in the forward's two products and in the backward's five
+/// (the mixed-precision gradient: softmax, lse, δ and every sum stay f32). bf16 takes f32 tensors.
 enum class AttentionPrecision { f32, bf16 };
 
 /// The fused attention op (registered as "flash_attention"). Throws attend::Error naming the argument and the shapes
 /// when they do not fit, or when the dtypes differ or are not f32/f64, or the dropout p is outside [0, 1), or bf16
-/// is asked for with f64 inputs or while a gradient would be recorded.
+/// is asked for with f64 inputs.
 FlashAttentionResult flash_attention(const Var& q, const Var& k, const Var& v, const FlashAttentionMask& mask,
                                      double scale, const FlashDropout& dropout = {},
                                      AttentionPrecision precision = AttentionPrecision::f32);

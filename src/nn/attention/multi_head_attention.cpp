@@ -184,9 +184,6 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Var& query, const Var
   if (o.precision == AttentionPrecision::bf16) {  // before the call, whose errors are reported as the mask's
     ATTEND_CHECK(appended == 0, "{}: bf16 attention runs the fused op, which takes no appended keys (add_bias_kv, "
                  "add_zero_attn)", kOp);
-    ATTEND_CHECK(!grad_enabled() || !(q.requires_grad() || k.requires_grad() || v.requires_grad()),
-                 "{}: bf16 attention is forward-only: run it under NoGradGuard (inference); query shape {}", kOp,
-                 shape_of(query));
   }
   const HeadRange heads = call.heads.empty() ? HeadRange{0, H} : call.heads;
   ATTEND_CHECK(heads.begin >= 0 && heads.end <= H, "{}: weights of heads [{}, {}) asked for, but there are {} heads "

@@ -120,7 +120,8 @@ void flash_attention_forward_naive(const FlashAttentionProblem<T>& p_in, T* out,
 }
 
 // Per query row: p_j = exp(s_j − lse), z_j its dropout factor (1 without), δ = Σ dO ⊙ O, dS_j = p_j (z_j dO·v_j − δ);
-// dq_i = scale Σ_j dS_j k_j, dk_j += scale dS_j q_i, dv_j += p_j z_j dO_i.
+// dq_i = scale Σ_j dS_j k_j, dk_j += scale dS_j q_i, dv_j += p_j z_j dO_i. With bf16, the products' inputs q, k, v
+// and dO are rounded (the scores as in the forward); p_j z_j and dS_j are not (the tiles round them too).
 template <class T>
 void flash_attention_backward_naive(const FlashAttentionProblem<T>& p_in, const T* out, const T* lse, const T* dout,
                                     T* dq, T* dk, T* dv) {
@@ -162,13 +163,14 @@ void flash_attention_backward_naive(const FlashAttentionProblem<T>& p_in, const 
           const double zj = z[static_cast<size_t>(j)];
           double dp = 0.0;
           for (int64_t d = 0; d < p.dim_v; ++d) {
-            dp += static_cast<double>(gi[d]) * static_cast<double>(vj[d]);
-            dvj[d] += static_cast<T>(pj * zj * static_cast<double>(gi[d]));
+            const double gd = value_of(p, gi[d]);
+            dp += gd * value_of(p, vj[d]);
+            dvj[d] += static_cast<T>(pj * zj * gd);
           }
           const double ds = pj * (zj * dp - delta) * p.scale;
           for (int64_t d = 0; d < p.dim; ++d) {
-            dqi[static_cast<size_t>(d)] += ds * static_cast<double>(kj[d]);
-            dkj[d] += static_cast<T>(ds * static_cast<double>(qi[d]));
+            dqi[static_cast<size_t>(d)] += ds * value_of(p, kj[d]);
+            dkj[d] += static_cast<T>(ds * value_of(p, qi[d]));
           }
         }
         T* dqr = row_at(dq, p.dq_layout, b, h, i);
@@ -195,7 +197,7 @@ void flash_attention_forward(const FlashAttentionProblem<float>& p, float* out, 
 
 void flash_attention_backward(const FlashAttentionProblem<float>& p, const float* out, const float* lse,
                               const float* dout, float* dq, float* dk, float* dv) {
-  if (detail::avx512_available()) {
+  if (p.bf16 ? bf16_available() : detail::avx512_available()) {
     detail::flash_attention_backward_avx512(with_layouts(p), out, lse, dout, dq, dk, dv);
   } else {
     flash_attention_backward_naive(p, out, lse, dout, dq, dk, dv);

@@ -14,10 +14,14 @@
 //   tile, per key tile of the group (the query tile's data is reused from L1/L2 by the group):
 //     pt = exp(st − lse);  dv += pt dout;  dpt = v_tile dot;  dst = pt ⊙ (dpt − δ)·scale
 //     dk += dst q;  dq += dstᵀ k_tile
-// bf16 (forward only): the two products of a step take bf16 pairs (bf16_tiles_avx512.hpp) instead of f32: per unit
-// qt2 = qt's rows (d, d + 1) interleaved; per key tile k2 = its rows in pairs along d and v2 = its rows (j, j + 1)
-// interleaved, shared by the block's query tiles; per step pt2 = the weights' rows (j, j + 1) interleaved. The
-// softmax statistics are those of the f32 scores st, as without bf16.
+// bf16: the products take bf16 pairs (bf16_tiles_avx512.hpp) instead of f32. Forward: per unit qt2 = qt's rows
+// (d, d + 1) interleaved; per key tile k2 = its rows in pairs along d and v2 = its rows (j, j + 1) interleaved,
+// shared by the block's query tiles; per step pt2 = the weights' rows (j, j + 1) interleaved. The softmax
+// statistics are those of the f32 scores st, as without bf16. Backward: per unit the key head's rows in pairs along
+// d (k, v: the scores and dpt) and k's rows (j, j + 1) interleaved (dq); per query head qt and dot as pairs
+// (qt2, dot2) and q's and dout's rows (i, i + 1) interleaved (dk, dv); per step the weights and dst in pairs along
+// the queries (dv, dk) and dst's rows (j, j + 1) interleaved (dq). Pairs past the keys an item sees, or past Tq,
+// have 0 halves.
 #include "flash_attention_avx512.hpp"
 
 #include <omp.h>
@@ -250,13 +254,77 @@ struct BackwardScratch {
   int64_t tqp;
   std::vector<float> qt, dot, lse, delta, st, dpt, zt, zr;
   DropoutFactors drop;
+  // bf16 only. Per unit: k2 [Tk][D/2], v2 [Tk][Dv/2] (rows in pairs along the width), ki [Tk/2][D] (rows (j, j + 1)
+  // interleaved). Per head: qt2 [Tq/64][D/2][64], dot2 [Tq/64][Dv/2][64], qi [Tq/2][D], doi [Tq/2][Dv]. Per step:
+  // pt2 and dst2 [64][32] (pairs along the queries), dsi [32][64] (dst's rows (j, j + 1) interleaved).
+  std::vector<uint32_t> k2, v2, ki, qt2, dot2, qi, doi, pt2, dst2, dsi;
   explicit BackwardScratch(const P& p)
       : tqp((p.tq + kBq - 1) / kBq * kBq), qt(static_cast<size_t>(p.dim * tqp)),
         dot(static_cast<size_t>(p.dim_v * tqp)),
         lse(static_cast<size_t>(tqp)), delta(static_cast<size_t>(tqp)), st(static_cast<size_t>(kBk * kBq)),
         dpt(static_cast<size_t>(kBk * kBq)), zt(p.dropout.p > 0.0 ? static_cast<size_t>(kBk * kBq) : 0),
-        zr(zt.size()), drop(p.dropout, p.heads, p.tq, p.tk) {}
+        zr(zt.size()), drop(p.dropout, p.heads, p.tq, p.tk) {
+    if (!p.bf16) return;
+    const int64_t D2 = pairs(p.dim), Dv2 = pairs(p.dim_v), tkp = pairs(p.tk) * 2;
+    auto size = [](int64_t n) { return static_cast<size_t>(n); };
+    k2.resize(size(tkp * D2));
+    v2.resize(size(tkp * Dv2));
+    ki.resize(size(tkp / 2 * p.dim));
+    qt2.resize(size(tqp * D2));
+    dot2.resize(size(tqp * Dv2));
+    qi.resize(size(tqp / 2 * p.dim));
+    doi.resize(size(tqp / 2 * p.dim_v));
+    pt2.resize(size(kBk * kBq / 2));
+    dst2.resize(pt2.size());
+    dsi.resize(pt2.size());
+  }
 };
+
+// The key head's bf16 packings for the backward: k2 and v2 (rows in pairs along the width) and ki (rows (j, j + 1)
+// interleaved), rows past kend (keys no query sees) as 0.
+ATTEND_BF16_AVX512 void pack_keys_bf16(const P& p, const float* kh, const float* vh, int64_t kend,
+                                       BackwardScratch& w) {
+  const int64_t D2 = pairs(p.dim), Dv2 = pairs(p.dim_v);
+  for (int64_t j = 0; j < kend; ++j) {
+    bf16::pack_row_pairs(kh + j * p.k_layout.t, p.dim, 1.0F, w.k2.data() + j * D2);
+    bf16::pack_row_pairs(vh + j * p.v_layout.t, p.dim_v, 1.0F, w.v2.data() + j * Dv2);
+  }
+  interleave_block(kh, p.k_layout.t, kend, p.dim, w.ki.data(), p.dim);
+}
+
+// The query head's bf16 packings: qt2 and dot2 from the packed qt and dot (rows (d, d + 1) of each tile
+// interleaved), qi and doi from q and dout (rows (i, i + 1) interleaved; an odd Tq's last pair with a 0 half).
+ATTEND_BF16_AVX512 void pack_queries_bf16(const P& p, int64_t b, int64_t h, const float* dout, BackwardScratch& w) {
+  const int64_t D = p.dim, Dv = p.dim_v, D2 = pairs(D), Dv2 = pairs(Dv);
+  for (int64_t q0 = 0; q0 < w.tqp; q0 += kBq) {
+    interleave_block(w.qt.data() + q0 * D, kBq, D, kBq, w.qt2.data() + q0 * D2, kBq);
+    interleave_block(w.dot.data() + q0 * Dv, kBq, Dv, kBq, w.dot2.data() + q0 * Dv2, kBq);
+  }
+  interleave_block(row_at(p.q, p.q_layout, b, h, 0), p.q_layout.t, p.tq, D, w.qi.data(), D);
+  interleave_block(row_at(dout, p.dout_layout, b, h, 0), p.dout_layout.t, p.tq, Dv, w.doi.data(), Dv);
+}
+
+// The scores st [mk, n16] and dpt = v_tile dot [mk, n16] of one step from the bf16 pairs.
+ATTEND_BF16_AVX512 void backward_products_bf16(const P& p, int64_t q0, int64_t n16, int64_t k0, int64_t mk,
+                                               BackwardScratch& w) {
+  const int64_t D2 = pairs(p.dim), Dv2 = pairs(p.dim_v);
+  bf16::gemm(mk, n16, D2, w.k2.data() + k0 * D2, D2, 1, w.qt2.data() + q0 * D2, kBq, w.st.data(), kBq, false);
+  bf16::gemm(mk, n16, Dv2, w.v2.data() + k0 * Dv2, Dv2, 1, w.dot2.data() + q0 * Dv2, kBq, w.dpt.data(), kBq, false);
+}
+
+// dv += pt dout, dk += dst q, dq += dstᵀ k of one step from the bf16 pairs (pt = the weights after dropout).
+ATTEND_BF16_AVX512 void backward_accumulate_bf16(const P& p, int64_t q0, int64_t nq, int64_t k0, int64_t mk,
+                                                 float* dq, float* dk, float* dv, BackwardScratch& w) {
+  const int64_t D = p.dim, Dv = p.dim_v, nq2 = pairs(nq), ld2 = kBq / 2;
+  for (int64_t j = 0; j < mk; ++j) {
+    bf16::pack_row_pairs(w.st.data() + j * kBq, nq, 1.0F, w.pt2.data() + j * ld2);
+    bf16::pack_row_pairs(w.dpt.data() + j * kBq, nq, 1.0F, w.dst2.data() + j * ld2);
+  }
+  interleave_block(w.dpt.data(), kBq, mk, flash::round_lanes(nq), w.dsi.data(), kBq);
+  bf16::gemm(mk, Dv, nq2, w.pt2.data(), ld2, 1, w.doi.data() + q0 / 2 * Dv, Dv, dv, p.dv_layout.t, true);
+  bf16::gemm(mk, D, nq2, w.dst2.data(), ld2, 1, w.qi.data() + q0 / 2 * D, D, dk, p.dk_layout.t, true);
+  bf16::gemm(nq, D, pairs(mk), w.dsi.data(), 1, kBq, w.ki.data() + k0 / 2 * D, D, dq, p.dq_layout.t, true);
+}
 
 // Packs query head h tile by tile: qt = (q·scale)ᵀ and dot = doutᵀ as [Tq/64][D or Dv][64] (each tile's block
 // contiguous), lse and δ = rowsum(dout ⊙ out) [tqp]; padding queries get lse = +inf (weight 0) and zeros.
@@ -299,14 +367,18 @@ ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t
   const __m512 scale = _mm512_set1_ps(static_cast<float>(p.scale));
   float* st = w.st.data();
   float* dpt = w.dpt.data();
-  gemm(mk, n16, D, kh + k0 * lk, lk, 1, w.qt.data() + q0 * D, kBq, st, kBq, false);  // st [mk, n16]
+  if (p.bf16) {
+    backward_products_bf16(p, q0, n16, k0, mk, w);
+  } else {
+    gemm(mk, n16, D, kh + k0 * lk, lk, 1, w.qt.data() + q0 * D, kBq, st, kBq, false);  // st [mk, n16]
+  }
   flash::mask_tile(p, b, h, q0, nq, n16, k0, mk, st, kBq);
   for (int64_t j = 0; j < mk; ++j)
     for (int64_t i = 0; i < n16; i += kLanes) {
       const __m512 s = _mm512_loadu_ps(st + j * kBq + i);
       _mm512_storeu_ps(st + j * kBq + i, flash::exp_ps(_mm512_sub_ps(s, _mm512_loadu_ps(&w.lse[q0 + i]))));
     }
-  gemm(mk, n16, Dv, vh + k0 * lv, lv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);  // dpt [mk, n16]
+  if (!p.bf16) gemm(mk, n16, Dv, vh + k0 * lv, lv, 1, w.dot.data() + q0 * Dv, kBq, dpt, kBq, false);  // dpt [mk, n16]
   if (w.drop.active()) {
     const float* zt = w.zt.data();
     flash::dropout_tile(w.drop, b, h, q0, nq, n16, k0, mk, w.zr.data(), w.zt.data(), kBq);
@@ -325,6 +397,7 @@ ATTEND_FLASH_AVX512 void backward_step(const P& p, int64_t b, int64_t h, int64_t
         _mm512_storeu_ps(dpt + j * kBq + i, _mm512_mul_ps(_mm512_mul_ps(p_ji, d), scale));
       }
   }
+  if (p.bf16) return backward_accumulate_bf16(p, q0, nq, k0, mk, dqh + q0 * ldq, dkh + k0 * ldk, dvh + k0 * ldv, w);
   gemm(mk, Dv, nq, st, kBq, 1, row_at(dout, p.dout_layout, b, h, q0), lo, dvh + k0 * ldv, ldv, true);  // dv += pt dout
   gemm(mk, D, nq, dpt, kBq, 1, row_at(p.q, p.q_layout, b, h, q0), lq, dkh + k0 * ldk, ldk, true);  // dk += dst q
   gemm(nq, D, mk, dpt, 1, kBq, kh + k0 * lk, lk, dqh + q0 * ldq, ldq, true);  // dq += dstᵀ k
@@ -342,10 +415,12 @@ ATTEND_FLASH_AVX512 void backward_unit(const P& p, int64_t b, int64_t hkv, const
     std::fill_n(dvh + j * p.dv_layout.t, Dv, 0.0F);
   }
   const int64_t kend = flash::key_end(p, b, p.tq - 1);
+  if (p.bf16) pack_keys_bf16(p, kh, vh, kend, w);
   for (int64_t h = hkv * g; h < (hkv + 1) * g; ++h) {
     float* dqh = row_at(dq, p.dq_layout, b, h, 0);
     for (int64_t i = 0; i < p.tq; ++i) std::fill_n(dqh + i * p.dq_layout.t, D, 0.0F);
     pack_head(p, b, h, out, lse, dout, w);
+    if (p.bf16) pack_queries_bf16(p, b, h, dout, w);
     // Key tiles in groups of kGroup: per group the query tiles run in order and, per query tile, the group's key
     // tiles in order, so the query side (qt, dot, q, dout, dq: 80 KiB per tile) is read from L2 once per group
     // instead of once per key tile. Every sum keeps its order: dk and dv of a key tile over the query tiles in

@@ -53,8 +53,9 @@ struct ScaledDotProductOptions {
   int64_t weights_head_begin = 0;
   int64_t weights_head_end = -1;
   AttentionImpl implementation = AttentionImpl::automatic;
-  /// bf16: the fused op's products on bf16 inputs (AVX512-BF16; ops/flash_attention.hpp), for inference: f32
-  /// inputs, no gradient, never the composite (a call the fused op cannot run, or asks for the composite, throws).
+  /// bf16: the fused op's products on bf16 inputs (AVX512-BF16; ops/flash_attention.hpp), forward and backward (the
+  /// mixed-precision gradient): f32 inputs, never the composite (a call the fused op cannot run, or asks for the
+  /// composite, throws).
   AttentionPrecision precision = AttentionPrecision::f32;
 };
 

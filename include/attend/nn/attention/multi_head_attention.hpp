@@ -64,8 +64,8 @@ struct MultiHeadAttentionOptions {
   bool rotary = false;       ///< rotary position embedding on q and k per head (positions start at the cache length)
   double rotary_base = 10000.0;
   uint64_t seed = 0;          ///< initialisation (Rng streams 0-4 of seed; out_proj its own seed) and dropout
-  /// bf16: the attention core's products on bf16 inputs, for inference (ScaledDotProductOptions::precision): a
-  /// forward that records a gradient throws; the projections stay f32.
+  /// bf16: the attention core's products on bf16 inputs, forward and backward (ScaledDotProductOptions::precision);
+  /// the projections stay f32.
   AttentionPrecision precision = AttentionPrecision::f32;
 };
 

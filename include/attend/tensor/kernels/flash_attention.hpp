@@ -17,9 +17,11 @@
 // that are wholly masked are skipped), an additive bias and a u8 keep mask (1 = keep), each addressed by element
 // strides over [B, H, Tq, Tk] where a stride 0 broadcasts.
 //
-// bf16 (optional, forward only): the scores are Σ_d bf16(q·scale)·bf16(k) summed in f32 and the output Σ_j bf16(p)
-// bf16(v) / l, p and l in f32. The naive reference rounds q·scale, k and v alike but not p, so the two differ by up
-// to 2⁻⁹ of |v| (a weight's rounding), where f32 and bf16 differ by ~2⁻⁸ of the scores' size.
+// bf16 (optional): the scores are Σ_d bf16(q·scale)·bf16(k) summed in f32 and the output Σ_j bf16(p) bf16(v) / l,
+// p and l in f32. The naive reference rounds q·scale, k and v alike but not p, so the two differ by up to 2⁻⁹ of |v|
+// (a weight's rounding), where f32 and bf16 differ by ~2⁻⁸ of the scores' size. The backward's products likewise:
+// dp = bf16(dout)·bf16(v), dv += bf16(p z)·bf16(dout), dk += bf16(dS)·bf16(q), dq += bf16(dS)·bf16(k) (the naive
+// loops round q, k, v, dout but not p z and dS: 2⁻⁹ of each term apart).
 //
 // The `_naive` functions are the references (plain loops, double accumulation, single-threaded) and also run in
 // f64 for the gradcheck; the others are the AVX-512 tiled kernels (docs/flash_attention.md), falling back to the
@@ -109,8 +111,8 @@ struct FlashAttentionProblem {
   FlashDropout dropout{};
   /// Forward products in bf16: q·scale, k, v and the weights go into the two products rounded to bf16
   /// (kernels/bf16.hpp), the sums, softmax, lse and output stay f32. The tiles use AVX512-BF16 (twice the products
-  /// per instruction of f32 FMA); without it the naive loops round the same inputs. Forward and weights only: the
-  /// backward kernels ignore it (they compute the f32 gradients), so the op refuses to record a backward for it.
+  /// per instruction of f32 FMA); without it the naive loops round the same inputs. The backward's five products
+  /// take bf16 inputs too (q, k, v, dout and the tiles' p z and dS), with f32 sums, δ and softmax.
   bool bf16 = false;
 };
 

@@ -418,9 +418,9 @@ TEST(MultiHeadAttention, DropoutActsOnlyInTrainingAndWeightsAreReturnedBeforeIt)
   EXPECT_TRUE(all_close(train.weights.value(), eval.weights.value(), 1e-7, 0.0));  // pre-dropout weights
 }
 
-// precision bf16: the attention core's products in bf16 (eval, no gradient) stay within bf16's rounding of the f32
-// module's output; recording a gradient or appending keys is refused before the call.
-TEST(MultiHeadAttention, Bf16PrecisionForInference) {
+// precision bf16: the attention core's products in bf16 stay within bf16's rounding of the f32 module's output and,
+// trained, of its parameters' gradients; appending keys is refused before the call.
+TEST(MultiHeadAttention, Bf16PrecisionForInferenceAndTraining) {
   MultiHeadAttention f32({.embed_dim = 32, .num_heads = 4, .seed = 3});
   MultiHeadAttention b16({.embed_dim = 32, .num_heads = 4, .seed = 3, .precision = AttentionPrecision::bf16});
   f32.eval();
@@ -435,8 +435,21 @@ TEST(MultiHeadAttention, Bf16PrecisionForInference) {
     EXPECT_GT(diff, 1e-6);
     EXPECT_LT(diff, 0.02);
   }
-  EXPECT_THAT(error_of([&] { b16.forward(x, x, x); }),  // the parameters take gradients
-              HasSubstr("bf16 attention is forward-only: run it under NoGradGuard (inference); query shape [2, 9, 32]"));
+  const Var up = randn({2, 9, 32}, 5);
+  sum(mul(f32.forward(x, x, x).output, up)).backward();
+  sum(mul(b16.forward(x, x, x).output, up)).backward();
+  const auto fp = f32.named_parameters(), bp = b16.named_parameters();
+  ASSERT_EQ(fp.size(), bp.size());
+  for (size_t i = 0; i < fp.size(); ++i) {
+    const Tensor a = fp[i].second.grad(), b = bp[i].second.grad();
+    double diff = 0.0, size = 0.0;
+    for (int64_t e = 0; e < a.numel(); ++e) {
+      diff = std::max<double>(diff, std::abs(a.data<float>()[e] - b.data<float>()[e]));
+      size = std::max<double>(size, std::abs(a.data<float>()[e]));
+    }
+    if (fp[i].first != "out_proj.bias") EXPECT_GT(diff, 1e-7 * size) << fp[i].first;  // Σ up: no attention in it
+    EXPECT_LT(diff, 0.03 * size) << fp[i].first;
+  }
   MultiHeadAttention kv({.embed_dim = 32, .num_heads = 4, .add_bias_kv = true, .precision = AttentionPrecision::bf16});
   NoGradGuard no_grad;
   EXPECT_THAT(error_of([&] { kv.forward(x, x, x); }), HasSubstr("bf16 attention runs the fused op, which takes no "

@@ -1,8 +1,8 @@
 // The AVX-512 flash-attention tiles against the naive double-accumulating loops, forward (out, lse) and backward
 // (dq, dk, dv): lengths around the 64-wide tiles and the GEMM's 6-row blocks, Tq ≠ Tk, head widths that are not
 // multiples of 16, grouped-query heads, key lengths with 0 (fully masked rows), causal with offsets, bias and keep
-// masks, dropout; no NaN; 1 vs 2 threads bitwise equal. The bf16 forward against the naive loops that round the
-// same inputs, within a weight's rounding.
+// masks, dropout; no NaN; 1 vs 2 threads bitwise equal. The bf16 forward and backward against the naive loops that
+// round the same inputs, within the rounding of a weight (and of a dS) per product term.
 #include "attend/tensor/kernels/flash_attention.hpp"
 
 #include <gtest/gtest.h>
@@ -13,9 +13,11 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "attend/core/threads.hpp"
+#include "attend/tensor/kernels/bf16.hpp"
 
 namespace attend::kernels {
 namespace {
@@ -418,6 +420,95 @@ TEST(FlashAttentionKernel, Bf16WeightsFromItsLseSumToOne) {
   }
 }
 
+// The bf16 backward against the naive loops (which round q, k, v and dout alike, not p·z and dS): the tiles also
+// round each p_ij z_ij and dS_ij, by at most 2⁻⁹ of it, so each gradient element may differ by 2⁻⁹ of the sum of
+// its terms' magnitudes, Σ_i |p z|·|dout| (dv), Σ_i |dS|·|q| (dk), Σ_j |dS|·|k| (dq); checked per element against
+// 2⁻⁸ of that sum (the f32 sums of the tiles' dp add a little) + 1e-5.
+void check_bf16_backward(Config c) {
+  c.bf16 = true;
+  SCOPED_TRACE(name(c));
+  Case fast(c), ref(c);
+  ref.forward(true);
+  fast.out = ref.out;
+  fast.lse = ref.lse;
+  fast.backward(false);
+  ref.backward(true);
+  const int64_t g = c.h / c.hkv;
+  std::vector<double> bdq(ref.dq.size()), bdk(ref.dk.size()), bdv(ref.dv.size());
+  std::vector<float> w(static_cast<size_t>(c.b * c.h * c.tq * c.tk));
+  flash_attention_weights(ref.p, ref.lse.data(), w.data(), 0, c.h);
+  const DropoutFactors drop(ref.p.dropout, c.h, c.tq, c.tk);
+  std::vector<double> z(static_cast<size_t>(c.tk), 1.0);
+  auto r = [](float x) { return static_cast<double>(round_bf16(x)); };
+  for (int64_t b = 0; b < c.b; ++b)
+    for (int64_t h = 0; h < c.h; ++h)
+      for (int64_t i = 0; i < c.tq; ++i) {
+        const size_t qi = static_cast<size_t>(((b * c.h + h) * c.tq + i));
+        if (drop.active()) drop.row(b, h, i, 0, c.tk, z.data(), 1);
+        double delta = 0.0;
+        for (int64_t e = 0; e < c.dv; ++e)
+          delta += static_cast<double>(ref.dout[qi * c.dv + e]) * static_cast<double>(ref.out[qi * c.dv + e]);
+        for (int64_t j = 0; j < c.tk; ++j) {
+          const double pj = w[qi * c.tk + j], zj = z[static_cast<size_t>(j)];
+          if (pj == 0.0) continue;
+          const size_t kj = static_cast<size_t>((b * c.hkv + h / g) * c.tk + j);
+          double dp = 0.0;
+          for (int64_t e = 0; e < c.dv; ++e) dp += r(ref.dout[qi * c.dv + e]) * r(ref.v[kj * c.dv + e]);
+          const double ds = std::abs(pj * (zj * dp - delta) * ref.p.scale);
+          for (int64_t e = 0; e < c.dv; ++e) bdv[kj * c.dv + e] += pj * zj * std::abs(r(ref.dout[qi * c.dv + e]));
+          for (int64_t e = 0; e < c.d; ++e) {
+            bdk[kj * c.d + e] += ds * std::abs(r(ref.q[qi * c.d + e]));
+            bdq[qi * c.d + e] += ds * std::abs(r(ref.k[kj * c.d + e]));
+          }
+        }
+      }
+  auto expect_within = [](const std::vector<float>& a, const std::vector<float>& b, const std::vector<double>& bound,
+                          const char* what) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_FALSE(std::isnan(a[i])) << what << "[" << i << "] is NaN";
+      ASSERT_LE(std::abs(a[i] - b[i]), std::ldexp(bound[i], -8) + 1e-5 * (1.0 + std::abs(b[i])))
+          << what << "[" << i << "]: bf16 tiles " << a[i] << " vs naive " << b[i] << " (terms' magnitudes "
+          << bound[i] << ")";
+    }
+  };
+  expect_within(fast.dq, ref.dq, bdq, "dq");
+  expect_within(fast.dk, ref.dk, bdk, "dk");
+  expect_within(fast.dv, ref.dv, bdv, "dv");
+}
+
+TEST(FlashAttentionKernel, Bf16BackwardMatchesNaiveOverLengthsWidthsAndMasks) {
+  for (int64_t n : {1, 7, 64, 129})
+    for (int64_t d : {16, 64, 33}) check_bf16_backward({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = d, .dv = d + 2});
+  for (int64_t n : {7, 129}) {
+    check_bf16_backward({.b = 3, .h = 2, .hkv = 1, .tq = n, .tk = n, .d = 24, .dv = 17, .lengths = true});
+    check_bf16_backward({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n + 3, .d = 16, .dv = 16, .causal = 3});
+    check_bf16_backward({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 80, .dv = 80, .bias = true, .keep = true});
+    check_bf16_backward({.b = 2, .h = 2, .hkv = 2, .tq = n, .tk = n, .d = 64, .dv = 64, .dropout = 0.3});
+  }
+  // key groups (256 keys) ending at odd key counts, Tq ≠ Tk, grouped heads
+  check_bf16_backward({.b = 1, .h = 4, .hkv = 2, .tq = 257, .tk = 301, .d = 32, .dv = 32, .causal = 1});
+  check_bf16_backward({.b = 2, .h = 2, .hkv = 2, .tq = 300, .tk = 531, .d = 20, .dv = 24, .lengths = true});
+}
+
+TEST(FlashAttentionKernel, Bf16BackwardDiffersFromF32ByItsRoundingAndNotMore) {
+  Case f32({.b = 2, .h = 2, .hkv = 2, .tq = 200, .tk = 200, .d = 64, .dv = 64}),
+      b16({.b = 2, .h = 2, .hkv = 2, .tq = 200, .tk = 200, .d = 64, .dv = 64, .bf16 = true});
+  for (Case* x : {&f32, &b16}) {
+    x->forward(false);
+    x->backward(false);
+  }
+  for (auto [a, b, what] : {std::tuple{&f32.dq, &b16.dq, "dq"}, std::tuple{&f32.dk, &b16.dk, "dk"},
+                            std::tuple{&f32.dv, &b16.dv, "dv"}}) {
+    double diff = 0.0, size = 0.0;
+    for (size_t i = 0; i < a->size(); ++i) {
+      diff = std::max<double>(diff, std::abs((*a)[i] - (*b)[i]));
+      size = std::max<double>(size, std::abs((*a)[i]));
+    }
+    EXPECT_GT(diff, 1e-4 * size) << what << ": the products did take bf16 inputs";
+    EXPECT_LT(diff, 0.03 * size) << what;
+  }
+}
+
 TEST(FlashAttentionKernel, Bf16OneAndTwoThreadsAreBitwiseEqual) {
   const int saved = num_threads();
   for (const Config& c :
@@ -428,10 +519,15 @@ TEST(FlashAttentionKernel, Bf16OneAndTwoThreadsAreBitwiseEqual) {
     Case one(c), two(c);
     set_num_threads(1);
     one.forward(false);
+    one.backward(false);
     set_num_threads(2);
     two.forward(false);
+    two.backward(false);
     EXPECT_EQ(one.out, two.out);
     EXPECT_EQ(one.lse, two.lse);
+    EXPECT_EQ(one.dq, two.dq);
+    EXPECT_EQ(one.dk, two.dk);
+    EXPECT_EQ(one.dv, two.dv);
   }
   set_num_threads(saved);
 }
