@@ -5,7 +5,7 @@
 #            softmax[:D1,D2,...] (default 8,8,512,512; anchor: torch.softmax(x, -1)),
 #            attention[:N][:causal][:fwd|:fwdbwd] (default 512, not causal, fwd; B8 H8 d64; anchor: attention.py
 #              --variant naive or causal; attend: `attend bench attention`), e.g. attention:2048:causal:fwdbwd;
-#              attention[:N][:causal]:bf16 is the forward (only) with bf16 products (attend --precision bf16; anchor:
+#              attention[:N][:causal][:fwd|:fwdbwd]:bf16 runs with bf16 products (attend --precision bf16; anchor:
 #              bench/anchors/attention_bf16.py, the same attention on torch.bfloat16 tensors),
 #            mha[:N][:fwd|:fwdbwd] (default 512, fwd; E512 H8 B8; anchor: attention.py --variant mha, i.e.
 #              torch.nn.MultiheadAttention; attend: `attend bench mha`), e.g. mha:512:fwdbwd,
@@ -50,13 +50,13 @@ OPENBLAS_OMP_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
 OPENBLAS_OMP_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd|:bf16], mha[:N][:fwd|:fwdbwd], \
+WORKLOAD_SYNTAX="matmul[:N], softmax[:D1,D2,...], attention[:N][:causal][:fwd|:fwdbwd][:bf16], mha[:N][:fwd|:fwdbwd], \
 transformer[:fwd|:fwdbwd], lstm[:fwd|:fwdbwd][:bi], gru[:fwd|:fwdbwd][:bi], seq2seq:bahdanau|luong-general|luong-dot"
 [[ $# -ge 1 ]] || die "usage: bench/compare.sh WORKLOAD... ($WORKLOAD_SYNTAX)"
 # The workloads first: a typo is reported before anything about the environment (or any build) is checked.
 for w in "$@"; do
   [[ "$w" =~ ^matmul(:[1-9][0-9]*)?$ || "$w" =~ ^softmax(:[1-9][0-9]*(,[1-9][0-9]*)*)?$ ||
-     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd|:bf16)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ||
+     "$w" =~ ^attention(:[1-9][0-9]*)?(:causal)?(:fwd|:fwdbwd)?(:bf16)?$ || "$w" =~ ^mha(:[1-9][0-9]*)?(:fwd|:fwdbwd)?$ ||
      "$w" =~ ^transformer(:fwd|:fwdbwd)?$ || "$w" =~ ^(lstm|gru)(:fwd|:fwdbwd)?(:bi)?$ ||
      "$w" =~ ^seq2seq:(bahdanau|luong-general|luong-dot)$ ]] ||
     die "unknown workload '$w' ($WORKLOAD_SYNTAX)"
@@ -252,7 +252,8 @@ anchors_of() {  # anchors_of WORKLOAD: every anchor configuration, once
     attention_args "$1"
     for cfg in $TORCH_CFGS; do
       if [[ "$att_bf16" == 1 ]]; then
-        torch_run "$cfg" "$ROOT/bench/anchors/attention_bf16.py" --variant "$att_variant" --n "$att_n"
+        torch_run "$cfg" "$ROOT/bench/anchors/attention_bf16.py" --variant "$att_variant" --mode "$att_mode" \
+          --n "$att_n"
       else
         torch_run "$cfg" attention.py --variant "$att_variant" --mode "$att_mode" --n "$att_n"
       fi

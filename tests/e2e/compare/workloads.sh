@@ -13,13 +13,13 @@ compare=(env ATTEND_BIN="$work/no-attend" BUILD="$work/build" OUT="$work/out.jso
 for w in transformer:xyz transformer:fwd:fwdbwd transformer:bwd transformer: transformer:512 transformers; do
   expect 1 "compare.sh: unknown workload '$w' \(.*transformer\[:fwd\|:fwdbwd\]" -- "${compare[@]}" "$w"
 done
-for w in attention:fwdbwd:bf16 attention:bf16:causal mha:512:bf16; do  # bf16: the attention forward, last
-  expect 1 "compare.sh: unknown workload '$w' \(.*attention\[:N\]\[:causal\]\[:fwd\|:fwdbwd\|:bf16\]" -- "${compare[@]}" "$w"
+for w in attention:bf16:fwdbwd attention:bf16:causal mha:512:bf16 attention:fwd:fwdbwd:bf16; do  # bf16: last
+  expect 1 "compare.sh: unknown workload '$w' \(.*attention\[:N\]\[:causal\]\[:fwd\|:fwdbwd\]\[:bf16\]" -- "${compare[@]}" "$w"
 done
 # One bad workload among good ones is enough to refuse the run.
 expect 1 "unknown workload 'transformer:xyz'" -- "${compare[@]}" transformer:fwd transformer:xyz
 for w in transformer transformer:fwd transformer:fwdbwd "transformer:fwd transformer:fwdbwd mha:512:fwdbwd" \
-  attention:bf16 attention:2048:causal:bf16; do
+  attention:bf16 attention:2048:causal:bf16 attention:fwdbwd:bf16 attention:512:causal:fwdbwd:bf16; do
   # shellcheck disable=SC2086  # several workloads in one string
   expect 1 "compare.sh: no attend binary at $work/no-attend" -- "${compare[@]}" $w
 done
