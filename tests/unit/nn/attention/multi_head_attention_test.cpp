@@ -447,7 +447,9 @@ TEST(MultiHeadAttention, Bf16PrecisionForInferenceAndTraining) {
       diff = std::max<double>(diff, std::abs(a.data<float>()[e] - b.data<float>()[e]));
       size = std::max<double>(size, std::abs(a.data<float>()[e]));
     }
-    if (fp[i].first != "out_proj.bias") EXPECT_GT(diff, 1e-7 * size) << fp[i].first;  // Σ up: no attention in it
+    if (fp[i].first != "out_proj.bias") {  // Σ up: no attention in it
+      EXPECT_GT(diff, 1e-7 * size) << fp[i].first;
+    }
     EXPECT_LT(diff, 0.03 * size) << fp[i].first;
   }
   MultiHeadAttention kv({.embed_dim = 32, .num_heads = 4, .add_bias_kv = true, .precision = AttentionPrecision::bf16});
