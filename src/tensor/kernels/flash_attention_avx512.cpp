@@ -74,29 +74,39 @@ void at_least(std::vector<T>& v, int64_t n) {
 // faults per call, and the bf16 fwd+bwd ran 5% slower with glibc than with tcmalloc. Every element a kernel reads
 // it has written in the same call (padding included), so a reused buffer needs no clearing. Held per thread at
 // N = 2048, D = 64: ~0.1 MiB forward, ~1.2 MiB backward, ~2.3 MiB bf16 backward.
-struct ForwardScratch {
-  std::vector<float> qt, st, o, alpha, m, l, zt, zr;
-  DropoutFactors drop{FlashDropout{}, 1, 1, 1};
-  // bf16 only: qt2 [sub][D/2][64], k2 [64][D/2], v2 [32][Dv], pt2 [32][64] (pairs, rounded up)
-  std::vector<uint32_t> qt2, k2, v2, pt2;
+template <class Scratch>
+Scratch& for_thread(const P& p) {
+  thread_local Scratch w;
+  w.fit(p);
+  return w;
+}
 
-  static ForwardScratch& for_thread(const P& p) {
-    thread_local ForwardScratch w;
-    w.fit(p);
-    return w;
-  }
-  void fit(const P& p) {
-    at_least(qt, kMaxSub * p.dim * kBq);
+// What a forward and a backward step both use: the score tile st [64][64] and, with dropout, the factor tiles.
+struct StepScratch {
+  std::vector<float> st, zt, zr;
+  DropoutFactors drop{FlashDropout{}, 1, 1, 1};
+  void fit_step(const P& p) {
     at_least(st, kBk * kBq);
-    at_least(o, kMaxSub * kBq * p.dim_v);
-    at_least(alpha, kBq);
-    at_least(m, kMaxSub * kBq);
-    at_least(l, kMaxSub * kBq);
     if (p.dropout.p > 0.0) {
       at_least(zt, kBk * kBq);
       at_least(zr, kBk * kBq);
     }
     drop = DropoutFactors(p.dropout, p.heads, p.tq, p.tk);
+  }
+};
+
+struct ForwardScratch : StepScratch {
+  std::vector<float> qt, o, alpha, m, l;
+  // bf16 only: qt2 [sub][D/2][64], k2 [64][D/2], v2 [32][Dv], pt2 [32][64] (pairs, rounded up)
+  std::vector<uint32_t> qt2, k2, v2, pt2;
+
+  void fit(const P& p) {
+    fit_step(p);
+    at_least(qt, kMaxSub * p.dim * kBq);
+    at_least(o, kMaxSub * kBq * p.dim_v);
+    at_least(alpha, kBq);
+    at_least(m, kMaxSub * kBq);
+    at_least(l, kMaxSub * kBq);
     if (!p.bf16) return;
     at_least(qt2, kMaxSub * pairs(p.dim) * kBq);
     at_least(k2, kBk * pairs(p.dim));
@@ -275,33 +285,22 @@ ATTEND_FLASH_AVX512 void forward_block(const P& p, int64_t b, int64_t h, int64_t
   }
 }
 
-struct BackwardScratch {
+struct BackwardScratch : StepScratch {
   int64_t tqp = 0;
-  std::vector<float> qt, dot, lse, delta, st, dpt, zt, zr;
-  DropoutFactors drop{FlashDropout{}, 1, 1, 1};
+  std::vector<float> qt, dot, lse, delta, dpt;
   // bf16 only. Per unit: k2 [Tk][D/2], v2 [Tk][Dv/2] (rows in pairs along the width), ki [Tk/2][D] (rows (j, j + 1)
   // interleaved). Per head: qt2 [Tq/64][D/2][64], dot2 [Tq/64][Dv/2][64], qi [Tq/2][D], doi [Tq/2][Dv]. Per step:
   // pt2 and dst2 [64][32] (pairs along the queries), dsi [32][64] (dst's rows (j, j + 1) interleaved).
   std::vector<uint32_t> k2, v2, ki, qt2, dot2, qi, doi, pt2, dst2, dsi;
 
-  static BackwardScratch& for_thread(const P& p) {  // as ForwardScratch::for_thread
-    thread_local BackwardScratch w;
-    w.fit(p);
-    return w;
-  }
   void fit(const P& p) {
+    fit_step(p);
     tqp = (p.tq + kBq - 1) / kBq * kBq;
     at_least(qt, p.dim * tqp);
     at_least(dot, p.dim_v * tqp);
     at_least(lse, tqp);
     at_least(delta, tqp);
-    at_least(st, kBk * kBq);
     at_least(dpt, kBk * kBq);
-    if (p.dropout.p > 0.0) {
-      at_least(zt, kBk * kBq);
-      at_least(zr, kBk * kBq);
-    }
-    drop = DropoutFactors(p.dropout, p.heads, p.tq, p.tk);
     if (!p.bf16) return;
     const int64_t D2 = pairs(p.dim), Dv2 = pairs(p.dim_v), tkp = pairs(p.tk) * 2;
     for (auto [v, n] : {std::pair{&k2, tkp * D2}, {&v2, tkp * Dv2}, {&ki, tkp / 2 * p.dim}, {&qt2, tqp * D2},
@@ -481,7 +480,7 @@ void flash_attention_forward_avx512(const P& p, float* out, float* lse) {
   const int64_t units = p.batch * p.heads * blocks;
 #pragma omp parallel if (parallel(units))
   {
-    ForwardScratch& w = ForwardScratch::for_thread(p);
+    ForwardScratch& w = for_thread<ForwardScratch>(p);
     // Dynamic: causal blocks differ in cost. Each unit is computed whole by one thread: no dependence on the count.
 #pragma omp for schedule(dynamic, 1)
     for (int64_t u = 0; u < units; ++u) {
@@ -496,7 +495,7 @@ void flash_attention_backward_avx512(const P& p, const float* out, const float* 
   const int64_t units = p.batch * p.kv_heads;
 #pragma omp parallel if (parallel(units))
   {
-    BackwardScratch& w = BackwardScratch::for_thread(p);
+    BackwardScratch& w = for_thread<BackwardScratch>(p);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t u = 0; u < units; ++u) backward_unit(p, u / p.kv_heads, u % p.kv_heads, out, lse, dout, dq, dk, dv, w);
   }
