@@ -12,7 +12,7 @@
 #include "wait_policy.hpp"
 
 int main(int argc, char** argv) {
-  attend::cli::use_bounded_spin_wait_policy(argv);  // idle OpenMP threads spin ~26 µs, then sleep (wait_policy.cpp)
+  attend::cli::use_bounded_spin_wait_policy(argv);  // idle OpenMP threads spin ~0.8 ms, then sleep (wait_policy.cpp)
   CLI::App app{"attend: attention mechanisms and attention-augmented RNNs on CPU"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "attend " ATTEND_VERSION);
