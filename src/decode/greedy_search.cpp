@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "attend/autograd/var.hpp"
+#include "attend/ops/weight_pack.hpp"
 #include "search_common.hpp"
 
 namespace attend::decode {
@@ -26,6 +27,7 @@ std::vector<std::vector<Hypothesis>> greedy_search(DecodingModel& model, const T
   std::vector<std::vector<Hypothesis>> results(static_cast<size_t>(setup.batch));
   if (setup.batch == 0) return results;
   NoGradGuard no_grad;
+  const WeightPackGuard packed;  // each step's few-row products reuse the weights packed at the first
   std::unique_ptr<DecoderState> state = detail::start_state(kOp, model, src, src_lengths, setup);
   const std::vector<std::vector<Tensor>> encoder = detail::encoder_attention_per_source(*state, setup);
 

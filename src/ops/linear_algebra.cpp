@@ -10,7 +10,9 @@
 
 #include "attend/autograd/node.hpp"
 #include "attend/ops/registry.hpp"
+#include "attend/ops/weight_pack.hpp"
 #include "attend/tensor/elementwise.hpp"
+#include "attend/tensor/kernels/row_gemm.hpp"
 #include "attend/tensor/linalg.hpp"
 #include "attend/tensor/reduce.hpp"
 
@@ -24,6 +26,9 @@ void check_operands(const Var& a, const Var& b, const char* op, const char* a_na
                dtype_name(a.dtype()), b_name, dtype_name(b.dtype()), a_name, shape_str(a.shape()), b_name,
                shape_str(b.shape()));
 }
+
+// m itself when its columns are adjacent (m(i, k) = m[i·stride(0) + k]), else a contiguous copy.
+Tensor unit_columns(const Tensor& m) { return m.stride(1) == 1 ? m : m.contiguous(); }
 
 // Column sums of a contiguous [rows, cols] matrix, accumulated in f64 in row order (bitwise equal to
 // sum(m, {0})); columns are spread over threads, so no element has two writers.
@@ -118,19 +123,28 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   }
   const Tensor xv = x.value(), wv = weight.value();
   const Tensor x2 = xv.reshape({-1, in});  // [N, in]
+  const int64_t rows = x2.size(0);
+  // Under a WeightPackGuard, few rows multiply W's panels packed once (ops/weight_pack.hpp), else BLAS.
+  std::shared_ptr<detail::PackedWeight> packed = detail::packed_weight(wv, rows);
   Shape y_shape = xv.shape();
   y_shape.back() = out;
   Tensor y2;  // [N, out]
   if (has_bias) {
-    y2 = Tensor::empty({x2.size(0), out}, xv.dtype());
+    y2 = Tensor::empty({rows, out}, xv.dtype());
     const Tensor b = bias.value().contiguous();
     dispatch_floating(b.dtype(), "linear", [&](auto tag) {  // every row starts as b (on the pool: memory-bound)
       using T = decltype(tag);
       const T* src = b.data<T>();
       T* dst = y2.data<T>();
-      const int64_t rows = x2.size(0);
       parallel_for(rows, parallel_worth(rows, rows * out), [&](int64_t r) { std::copy_n(src, out, dst + r * out); });
     });
+  }
+  if (packed) {
+    if (!has_bias) y2 = Tensor::empty({rows, out});
+    const Tensor a = unit_columns(x2);
+    kernels::row_gemm(rows, out, in, a.data<float>(), a.stride(0), packed->forward_panels(), y2.data<float>(), out,
+                      has_bias);  // y2 (+)= x2 @ Wᵀ
+  } else if (has_bias) {
     gemm_into(x2, wv.transpose(0, 1), y2, 1.0, 1.0);  // y2 += x2 @ Wᵀ
   } else {
     y2 = matmul(x2, wv.transpose(0, 1));  // [N, out]
@@ -138,10 +152,20 @@ Var linear(const Var& x, const Var& weight, const Var& bias) {
   std::vector<Var> inputs{x, weight};
   if (has_bias) inputs.push_back(bias);
   Tensor y = y2.reshape(y_shape);  // [..., out]
-  return make_result(y, std::move(inputs), [x2, wv, x_shape = xv.shape()](const Tensor& gy, Grads& grads) {
+  return make_result(y, std::move(inputs), [x2, wv, packed, x_shape = xv.shape()](const Tensor& gy, Grads& grads) {
     const Tensor gy2 = gy.reshape({-1, gy.size(-1)});  // [N, out]
-    if (grads.needs(0)) grads[0] = matmul(gy2, wv).reshape(x_shape);    // [N, in] -> x's shape
-    if (grads.needs(1)) grads.set_outer(1, gy2, x2);                    // [out, in] = gy2ᵀ x2 (autograd/node.hpp)
+    if (grads.needs(0)) {                                // [N, in] = gy2 @ W -> x's shape
+      if (packed) {
+        const Tensor g = unit_columns(gy2);
+        Tensor dx = Tensor::empty({g.size(0), wv.size(1)});
+        kernels::row_gemm(g.size(0), wv.size(1), wv.size(0), g.data<float>(), g.stride(0), packed->backward_panels(),
+                          dx.data<float>(), wv.size(1), false);
+        grads[0] = dx.reshape(x_shape);
+      } else {
+        grads[0] = matmul(gy2, wv).reshape(x_shape);
+      }
+    }
+    if (grads.needs(1)) grads.set_outer(1, gy2, x2);  // [out, in] = gy2ᵀ x2 (autograd/node.hpp)
     if (grads.slots.size() > 2 && grads.needs(2)) grads[2] = column_sums(gy2.contiguous());  // [out]
   }, "linear");
 }

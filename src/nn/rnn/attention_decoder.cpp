@@ -11,6 +11,7 @@
 #include "attend/ops/linear_algebra.hpp"
 #include "attend/ops/reduction.hpp"
 #include "attend/ops/shape.hpp"
+#include "attend/ops/weight_pack.hpp"
 #include "attend/tensor/elementwise.hpp"
 #include "attend/tensor/indexing.hpp"
 
@@ -291,6 +292,7 @@ AttentionDecoderOutput AttentionDecoder::forward(const Var& input, const Attenti
   const int64_t Tt = input.size(1);
   ATTEND_CHECK(Tt >= 1, "{}: input must have at least one step, got shape {}", kOp, shape_of(input));
   check_state(state, B, memory.memory.size(1));
+  const WeightPackGuard packed;  // the steps' [B, ·] products pack each weight once (ops/weight_pack.hpp)
   // The input part of the cell's input projection for every step at once: one GEMM over B·Tt rows.
   const Var gx_all = linear(input, narrow(weight_ih_, 1, 0, E), bias_ih_);  // [B, Tt, G·H]
   std::vector<Var> outputs, weights, coverage_loss, states, contexts;

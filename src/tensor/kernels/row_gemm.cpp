@@ -24,6 +24,8 @@ ATTEND_FLASH_AVX512 void panel_avx512(int64_t M, int64_t n, int64_t K, const flo
 
 }  // namespace
 
+bool row_gemm_vectorized() { return detail::avx512_available(); }
+
 int64_t row_gemm_packed_size(int64_t K, int64_t N) { return panels_of(N) * K * kPanel; }
 
 void row_gemm_pack(int64_t K, int64_t N, const float* B, int64_t rs, int64_t cs, float* out) {

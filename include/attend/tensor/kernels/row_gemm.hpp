@@ -35,6 +35,9 @@ void row_gemm_pack(int64_t K, int64_t N, const float* B, int64_t rs, int64_t cs,
 void row_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* packed_b, float* C,
               int64_t ldc, bool accumulate);
 
+/// Whether row_gemm runs the AVX-512 tiles (else plain loops: slower than BLAS).
+bool row_gemm_vectorized();
+
 /// The reference, on B unpacked (B(k, j) = B[k·ldb + j]): plain loops, K summed in order.
 void row_gemm_naive(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
                     float* C, int64_t ldc, bool accumulate);
