@@ -22,6 +22,11 @@ ATTEND_FLASH_AVX512 void panel_avx512(int64_t M, int64_t n, int64_t K, const flo
   detail::flash::gemm(M, n, K, A, lda, 1, panel, kPanel, C, ldc, accumulate);
 }
 
+// panel[k·64 + j] = bt[j·ld + k] for k < K, j < n: n rows of Bᵀ (contiguous in k) written as the panel's columns.
+ATTEND_FLASH_AVX512 void panel_transposed_avx512(int64_t K, int64_t n, const float* bt, int64_t ld, float* panel) {
+  detail::flash::pack_transposed(bt, ld, n, K, 1.0F, panel, kPanel);
+}
+
 }  // namespace
 
 bool row_gemm_vectorized() { return detail::avx512_available(); }
@@ -30,15 +35,18 @@ int64_t row_gemm_packed_size(int64_t K, int64_t N) { return panels_of(N) * K * k
 
 void row_gemm_pack(int64_t K, int64_t N, const float* B, int64_t rs, int64_t cs, float* out) {
   const int64_t panels = panels_of(N);
+  const bool vector = detail::avx512_available();
   parallel_for(panels, parallel_worth(panels, K * N), [&](int64_t p) {
     const int64_t j0 = p * kPanel, n = std::min(kPanel, N - j0);
     float* panel = out + p * K * kPanel;  // [K, 64]
     if (n < kPanel) std::fill(panel, panel + K * kPanel, 0.0F);
     if (cs == 1) {
       for (int64_t k = 0; k < K; ++k) std::copy(B + k * rs + j0, B + k * rs + j0 + n, panel + k * kPanel);
-    } else {  // a transposed view (rs = 1: B's columns are rows of memory), 16 columns at a time: each of the 16
-      // source rows is read in order and each k writes one 64-byte line of the panel (4.2% of an LSTM forward's
-      // samples at K = 512 when every k of a column was written before the next column)
+    } else if (rs == 1 && vector) {  // B's columns are rows of memory: 16 × 16 blocks transposed in registers
+      panel_transposed_avx512(K, n, B + j0 * cs, cs, panel);
+    } else {  // other strides, or no AVX-512, 16 columns at a time: each of the 16 source rows is read in order and
+      // each k writes one 64-byte line of the panel (4.2% of an LSTM forward's samples at K = 512 when every k of a
+      // column was written before the next column)
       constexpr int64_t kBlock = 16;
       for (int64_t jb = 0; jb < n; jb += kBlock) {
         const int64_t jn = std::min(kBlock, n - jb);
