@@ -30,6 +30,7 @@
 #include "attend/ops/registry.hpp"
 #include "attend/ops/shape.hpp"
 #include "attend/ops/softmax.hpp"
+#include "attend/ops/weight_pack.hpp"
 #include "attend/nn/dropout.hpp"
 #include "attend/nn/embedding.hpp"
 #include "attend/nn/layer_norm.hpp"
