@@ -29,7 +29,6 @@ namespace attend {
 inline constexpr int64_t kPackedLinearRows = 64;
 
 namespace detail {
-struct WeightPackCache;
 /// A weight packed for row_gemm: Wᵀ [in, out] at once, W [out, in] on the first backward_panels().
 class PackedWeight {
  public:
